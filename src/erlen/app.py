@@ -1,0 +1,702 @@
+"""The application object and its request pipeline, written once for WSGI and ASGI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import typing as t
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
+from urllib.parse import quote as _url_quote
+
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import (
+    Aborter,
+    BadRequest,
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+)
+from werkzeug.routing import BuildError, MapAdapter, RoutingException
+from werkzeug.sansio.response import Response as SansIOResponse
+from werkzeug.utils import cached_property
+from werkzeug.utils import redirect as _wz_redirect
+
+from . import typing as ft
+from .concurrency import Invoker
+from .config import DEFAULT_CONFIG, Config
+from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .globals import _cv_app, _cv_request
+from .json.provider import DefaultJSONProvider, JSONProvider
+from .logging import create_logger
+from .routing import Rule, UrlMap
+from .scaffold import Scaffold, exception_class_and_code, setupmethod
+from .sessions import SecureCookieSessionInterface, SessionInterface
+from .wrappers import Request, Response
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .testing import ErlenClient
+
+T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+class Erlen(Scaffold):
+    """The application: holds the configuration, the URL map and the registered functions,
+    and is itself the callable a server runs, WSGI (``app(environ, start_response)``) or ASGI
+    (``await app(scope, receive, send)``).
+
+    ``import_name`` is the name of the app's module or package, usually ``__name__``; it locates
+    ``templates/``, ``static/`` and the instance folder.
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    url_rule_class: type[Rule] = Rule
+    url_map_class: type[UrlMap] = UrlMap
+    config_class: type[Config] = Config
+    app_ctx_globals_class: type[_AppCtxGlobals] = _AppCtxGlobals
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    aborter_class: type[Aborter] = Aborter
+    test_client_class: type[ErlenClient] | None = None
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+    default_config: dict[str, t.Any] = DEFAULT_CONFIG
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        if instance_path is not None and not os.path.isabs(instance_path):
+            raise ValueError("If an instance path is provided it must be absolute.")
+        #: The folder for files that belong to this deployment, not to the code.
+        self.instance_path = instance_path or os.path.join(self.root_path, "instance")
+        self.config = self.config_class(
+            self.instance_path if instance_relative_config else self.root_path,
+            self.default_config,
+        )
+        #: The JSON provider: ``app.json.dumps``, ``loads`` and ``response``.
+        self.json: JSONProvider = self.json_provider_class(self)
+        self.aborter = self.aborter_class()
+        self.url_build_error_handlers: list[
+            Callable[[Exception, str, dict[str, t.Any]], str | None]
+        ] = []
+        self.teardown_appcontext_funcs: list[ft.TeardownCallable] = []
+        self.shell_context_processors: list[Callable[[], dict[str, t.Any]]] = []
+        #: Registered blueprints by name.
+        self.blueprints: dict[str, t.Any] = {}
+        #: Where extensions keep their state, by extension name.
+        self.extensions: dict[str, t.Any] = {}
+        self.static_host = static_host
+        self.subdomain_matching = subdomain_matching
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.url_map.fast_static = not (host_matching or subdomain_matching)
+        self._got_first_request = False
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the application. It has"
+                " already handled its first request, any changes will not be applied"
+                " consistently.\nMake sure all imports, decorators, functions, etc. needed to set"
+                " up the application are done before running it."
+            )
+
+    # --- properties ---------------------------------------------------------------------------
+
+    @cached_property
+    def name(self) -> str:
+        """The app's name: the import name, or the script's name when run as ``__main__``."""
+        if self.import_name == "__main__":
+            filename = getattr(sys.modules["__main__"], "__file__", None)
+            if filename is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(str(filename)))[0]
+        return self.import_name
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode (``DEBUG``): tracebacks in the browser, exceptions propagate."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+
+    @property
+    def testing(self) -> bool:
+        """Testing mode (``TESTING``): exceptions propagate to the test client."""
+        return bool(self.config["TESTING"])
+
+    @testing.setter
+    def testing(self, value: bool) -> None:
+        self.config["TESTING"] = value
+
+    @property
+    def secret_key(self) -> str | bytes | None:
+        """``SECRET_KEY``: signs the session cookie."""
+        return t.cast("str | bytes | None", self.config["SECRET_KEY"])
+
+    @secret_key.setter
+    def secret_key(self, value: str | bytes | None) -> None:
+        self.config["SECRET_KEY"] = value
+
+    @property
+    def permanent_session_lifetime(self) -> timedelta:
+        """``PERMANENT_SESSION_LIFETIME`` as a :class:`~datetime.timedelta`."""
+        value = self.config["PERMANENT_SESSION_LIFETIME"]
+        return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+    @permanent_session_lifetime.setter
+    def permanent_session_lifetime(self, value: timedelta | int) -> None:
+        self.config["PERMANENT_SESSION_LIFETIME"] = value
+
+    @cached_property
+    def logger(self) -> logging.Logger:
+        """The app's logger (named after the app); debug level in debug mode."""
+        return create_logger(self)
+
+    # --- registration -------------------------------------------------------------------------
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: ft.RouteCallable | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        if endpoint is None:
+            if view_func is None:
+                raise TypeError("add_url_rule() needs an endpoint or a view function.")
+            endpoint = view_func.__name__
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for example:"
+                ' @app.route(..., methods=["POST"])'
+            )
+        methods = {method.upper() for method in methods}
+        required = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if provide_automatic_options is None:
+            provide_automatic_options = (
+                "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]
+            )
+        if provide_automatic_options:
+            required.add("OPTIONS")
+        rule_obj = self.url_rule_class(rule, methods=methods | required, **options)
+        rule_obj.provide_automatic_options = bool(provide_automatic_options)
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            existing = self.view_functions.get(endpoint)
+            if existing is not None and existing != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing endpoint function:"
+                    f" {endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+
+    @setupmethod
+    def teardown_appcontext(self, f: T_teardown) -> T_teardown:
+        """Run ``f(error)`` when the application context is popped (after every request)."""
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    # --- contexts -----------------------------------------------------------------------------
+
+    def app_context(self) -> AppContext:
+        """An application context: ``with app.app_context():`` makes ``current_app`` and ``g``
+        work outside a request (in a CLI command or a script)."""
+        return AppContext(self)
+
+    def request_context(self, environ: WSGIEnvironment) -> RequestContext:
+        """A request context for a WSGI environ."""
+        from .protocols.wsgi import request_from_environ
+
+        return RequestContext(self, request_from_environ(self.request_class, environ))
+
+    def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
+        """A request context for a request built from werkzeug's
+        :class:`~werkzeug.test.EnvironBuilder` arguments (path, method, data, json, headers...)."""
+        from .testing import ErlenEnvironBuilder
+
+        builder = ErlenEnvironBuilder(self, *args, **kwargs)
+        try:
+            return self.request_context(builder.get_environ())
+        finally:
+            builder.close()
+
+    def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> ErlenClient:
+        """A client that sends requests to the app in-process. ``asgi=True`` drives the ASGI path
+        instead of the WSGI path; the API is the same."""
+        from .testing import ErlenClient
+
+        cls = self.test_client_class or ErlenClient
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    # --- URLs ---------------------------------------------------------------------------------
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Bind the URL map to a request, or (outside a request) to ``SERVER_NAME``."""
+        config = self.config
+        url_map = self.url_map
+        if request is None:
+            server_name = config["SERVER_NAME"]
+            if server_name is None:
+                return None
+            return url_map.bind(
+                server_name,
+                script_name=config["APPLICATION_ROOT"],
+                url_scheme=config["PREFERRED_URL_SCHEME"],
+                subdomain=None if self.subdomain_matching else url_map.default_subdomain or None,
+            )
+        host = request.host.lower()
+        subdomain: str | None = None
+        configured = config["SERVER_NAME"]
+        use_host = url_map.host_matching or configured is None
+        server_name = host if use_host else configured.lower()
+        if not url_map.host_matching:
+            if not self.subdomain_matching:
+                subdomain = url_map.default_subdomain or ""
+            else:
+                subdomain = _subdomain_of(host, server_name)
+        return url_map.bind(
+            server_name,
+            script_name=request.root_path or "/",
+            subdomain=subdomain,
+            url_scheme=request.scheme,
+            default_method=request.method,
+            path_info=request.path,
+            query_args=request.query_string.decode("latin-1"),
+        )
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: t.Any,
+    ) -> str:
+        """Build the URL of ``endpoint``; see :func:`erlen.url_for`."""
+        req_ctx = _cv_request.get()
+        if req_ctx is not None:
+            url_adapter = req_ctx.url_adapter
+            if endpoint[:1] == ".":
+                blueprint = req_ctx.request.blueprint
+                endpoint = f"{blueprint}{endpoint}" if blueprint is not None else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+        else:
+            app_ctx = _cv_app.get()
+            url_adapter = (
+                app_ctx.url_adapter if app_ctx is not None else self.create_url_adapter(None)
+            )
+            if url_adapter is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without 'SERVER_NAME'"
+                    " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME'"
+                    " as needed."
+                )
+            if _external is None:
+                _external = True
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        assert url_adapter is not None
+        self.inject_url_defaults(endpoint, values)
+        try:
+            rv = url_adapter.build(
+                endpoint, values, method=_method, url_scheme=_scheme, force_external=_external
+            )
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            return self.handle_url_build_error(error, endpoint, values)
+        if _anchor is not None:
+            rv = f"{rv}#{_url_quote(_anchor, safe=_ANCHOR_SAFE)}"
+        return rv
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+        """Let the ``url_defaults`` functions of the app and the endpoint's blueprints fill in
+        ``values``."""
+        functions = self.url_default_functions
+        if not functions:
+            return
+        names: list[str | None] = [None]
+        if "." in endpoint:
+            parts = endpoint.split(".")[:-1]
+            names.extend(".".join(parts[: i + 1]) for i in range(len(parts)))
+        for name in names:
+            for func in functions.get(name, ()):
+                func(endpoint, values)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
+    ) -> str:
+        """Ask the ``url_build_error_handlers`` for a URL; re-raise when none gives one."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+                continue
+            if rv is not None:
+                return rv
+        if error is sys.exc_info()[1]:
+            raise
+        raise error
+
+    # --- responses ----------------------------------------------------------------------------
+
+    def make_response(self, rv: ft.ResponseReturnValue | HTTPException) -> Response:
+        """Turn a view's return value into a :attr:`response_class` instance.
+
+        Accepted: a response; ``str``/``bytes`` (the body); ``dict``/``list`` (JSON); an iterator
+        or async iterator of chunks (streamed); a WSGI application; an ``HTTPException``; or a
+        tuple ``(body, status)``, ``(body, headers)`` or ``(body, status, headers)``.
+        """
+        status: t.Any = None
+        headers: t.Any = None
+        if type(rv) is tuple:
+            size = len(rv)
+            if size == 3:
+                rv, status, headers = rv
+            elif size == 2:
+                if isinstance(rv[1], (Headers, dict, tuple, list)):
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple. The tuple must"
+                    " have the form (body, status, headers), (body, status), or (body, headers)."
+                )
+        if rv is None:
+            endpoint = request.endpoint if (request := _current_request()) is not None else None
+            raise TypeError(
+                f"The view function for {endpoint!r} did not return a valid response. The"
+                " function either returned None or ended without a return statement."
+            )
+        response: Response
+        if isinstance(rv, self.response_class):
+            response = rv
+        elif isinstance(rv, (str, bytes, bytearray)):
+            response = self.response_class(rv, status=status, headers=headers)
+            status = headers = None
+        elif isinstance(rv, (dict, list)):
+            response = self.json.response(rv)
+        elif isinstance(rv, HTTPException):
+            response = self._response_from_http_exception(rv)
+        elif isinstance(rv, SansIOResponse):
+            response = self.response_class(
+                getattr(rv, "response", []), rv.status, rv.headers, direct_passthrough=True
+            )
+        elif isinstance(rv, (Iterator, AsyncIterator)):
+            response = self.response_class(rv)
+        elif callable(rv):
+            response = self._response_from_wsgi_app(rv)
+        else:
+            raise TypeError(
+                "The view function did not return a valid response. The return type must be a"
+                " string, dict, list, tuple with headers or status, Response instance, iterator,"
+                f" or WSGI callable, but it was a {type(rv).__name__}."
+            )
+        if status is not None:
+            if isinstance(status, (str, bytes, bytearray)):
+                response.status = status.decode() if not isinstance(status, str) else status
+            else:
+                response.status_code = status
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    def _response_from_http_exception(self, error: HTTPException) -> Response:
+        if error.response is not None:
+            return self.make_response(t.cast(ft.ResponseReturnValue, error.response))
+        return self.response_class(
+            error.get_body(), error.code, error.get_headers(), direct_passthrough=True
+        )
+
+    def _response_from_wsgi_app(self, wsgi_app: t.Any) -> Response:
+        request = _current_request()
+        if request is None:
+            raise RuntimeError("A WSGI application can only be a response during a request.")
+        started: list[t.Any] = []
+
+        def start_response(status: str, headers: t.Any, exc_info: t.Any = None) -> t.Any:
+            started[:] = [status, headers]
+            return lambda data: None
+
+        body = wsgi_app(request.environ, start_response)
+        if not started:  # a lazy application starts the response on the first chunk
+            body = iter(body)
+            first = next(body, b"")
+            return self._response_from_wsgi_parts(started, [first, *body])
+        return self._response_from_wsgi_parts(started, body)
+
+    def _response_from_wsgi_parts(self, started: list[t.Any], body: t.Any) -> Response:
+        status, headers = started
+        return self.response_class(body, status, headers, direct_passthrough=True)
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        """A redirect response to ``location``; :func:`erlen.redirect` calls this."""
+        return t.cast(Response, _wz_redirect(location, code, Response=self.response_class))  # type: ignore[arg-type]
+
+    def make_default_options_response(self) -> Response:
+        """The response to an automatic OPTIONS request: ``Allow`` lists the URL's methods."""
+        ctx = _cv_request.get()
+        assert ctx is not None and ctx.url_adapter is not None
+        response = self.response_class()
+        response.allow.update(ctx.url_adapter.allowed_methods())
+        return response
+
+    # --- the request pipeline -----------------------------------------------------------------
+
+    async def handle_request(
+        self, ctx: RequestContext, invoke: Invoker
+    ) -> tuple[Response, BaseException | None]:
+        """Run one request through the pipeline; the adapters call this with the context pushed.
+
+        Returns the response and the unhandled error (``None`` if none), which teardown receives.
+        Errors propagate when ``PROPAGATE_EXCEPTIONS`` is on (testing and debug mode).
+        """
+        self._got_first_request = True
+        try:
+            return await self.full_dispatch_request(ctx, invoke), None
+        except Exception as error:
+            return await self._handle_exception(ctx, error, invoke), error
+
+    async def full_dispatch_request(self, ctx: RequestContext, invoke: Invoker) -> Response:
+        """Match the URL, run the ``before_request`` hooks and the view, handle HTTP errors and
+        exceptions with a registered handler, and finalize the response."""
+        request = ctx.request
+        try:
+            self._match_request(ctx)
+            rv = None
+            if self.before_request_funcs or self.url_value_preprocessors:
+                rv = await self._preprocess_request(request, invoke)
+            if rv is None:
+                rv = await self._dispatch_request(request, invoke)
+        except Exception as error:
+            rv = await self._handle_user_exception(request, error, invoke)
+        return await self._finalize_request(ctx, rv, invoke)
+
+    def _match_request(self, ctx: RequestContext) -> None:
+        request = ctx.request
+        url_map = self.url_map
+        if url_map.fast_static:
+            rule = url_map.match_static(request.path, request.method)
+            if rule is not None:
+                request.url_rule, request.view_args = rule, {}
+                return
+        try:
+            adapter = ctx.url_adapter
+            assert adapter is not None
+            rule, args = adapter.match(return_rule=True)
+            request.url_rule, request.view_args = rule, dict(args)
+        except HTTPException as error:
+            request.routing_exception = error
+
+    async def _preprocess_request(self, request: Request, invoke: Invoker) -> t.Any:
+        names = (None, *reversed(request.blueprints))
+        for name in names:
+            for preprocessor in self.url_value_preprocessors.get(name, ()):
+                preprocessor(request.endpoint, request.view_args)
+        for name in names:
+            for func in self.before_request_funcs.get(name, ()):
+                rv = await invoke(func)
+                if rv is not None:
+                    return rv
+        return None
+
+    async def _dispatch_request(self, request: Request, invoke: Invoker) -> t.Any:
+        if request.routing_exception is not None:
+            raise request.routing_exception
+        rule = t.cast(Rule, request.url_rule)
+        if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+            return self.make_default_options_response()
+        view = self.view_functions[rule.endpoint]
+        return await invoke(view, **t.cast("dict[str, t.Any]", request.view_args))
+
+    def trap_http_exception(self, error: Exception) -> bool:
+        """Whether an HTTP error should propagate like an unhandled exception (for debugging),
+        per ``TRAP_HTTP_EXCEPTIONS`` and ``TRAP_BAD_REQUEST_ERRORS``."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_request is None and self.debug and isinstance(error, BadRequestKeyError):
+            return True
+        if trap_bad_request:
+            return isinstance(error, BadRequest)
+        return False
+
+    async def _handle_user_exception(
+        self, request: Request, error: Exception, invoke: Invoker
+    ) -> t.Any:
+        if isinstance(error, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            error.show_exception = True
+        unhandled_http = isinstance(error, HTTPException) and not self.trap_http_exception(error)
+        if unhandled_http and (
+            t.cast(HTTPException, error).code is None or isinstance(error, RoutingException)
+        ):
+            return error
+        handler = self._find_error_handler(error, request.blueprints)
+        if handler is None:
+            if unhandled_http:
+                return error
+            raise error
+        return await invoke(handler, error)
+
+    def _find_error_handler(
+        self, error: BaseException, blueprints: list[str]
+    ) -> ft.ErrorHandlerCallable | None:
+        exc_class, code = exception_class_and_code(type(error))
+        names = (*blueprints, None)
+        for handler_code in (code, None) if code is not None else (None,):
+            for name in names:
+                spec = self.error_handler_spec.get(name)
+                handlers = spec.get(handler_code) if spec else None
+                if not handlers:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handlers.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    async def _handle_exception(
+        self, ctx: RequestContext, error: Exception, invoke: Invoker
+    ) -> Response:
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            raise error
+        self.log_exception(ctx.request, error)
+        server_error: t.Any = InternalServerError(original_exception=error)
+        handler = self._find_error_handler(server_error, ctx.request.blueprints)
+        if handler is not None:
+            server_error = await invoke(handler, server_error)
+        return await self._finalize_request(ctx, server_error, invoke, from_error_handler=True)
+
+    def log_exception(self, request: Request, error: BaseException) -> None:
+        """Log an unhandled exception with the request line (never sent to the client)."""
+        self.logger.error(
+            f"Exception on {request.path} [{request.method}]",
+            exc_info=(type(error), error, error.__traceback__),
+        )
+
+    async def _finalize_request(
+        self, ctx: RequestContext, rv: t.Any, invoke: Invoker, from_error_handler: bool = False
+    ) -> Response:
+        response = self.make_response(rv)
+        try:
+            response = await self._process_response(ctx, response, invoke)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Request finalizing failed with an error while handling an error")
+        return response
+
+    async def _process_response(
+        self, ctx: RequestContext, response: Response, invoke: Invoker
+    ) -> Response:
+        for func in ctx._after_request_functions:
+            response = await invoke(func, response)
+        if self.after_request_funcs:
+            for name in (*ctx.request.blueprints, None):
+                for func in reversed(self.after_request_funcs.get(name, ())):
+                    response = await invoke(func, response)
+        if ctx.session_opened:
+            session = ctx.session
+            if not self.session_interface.is_null_session(session):
+                self.session_interface.save_session(self, session, response)
+        return response
+
+    # --- serving ------------------------------------------------------------------------------
+
+    def wsgi_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        """The WSGI application. Wrap this (not the app) in WSGI middleware:
+        ``app.wsgi_app = ProxyFix(app.wsgi_app)``."""
+        from .protocols.wsgi import serve_wsgi
+
+        return serve_wsgi(self, environ, start_response)
+
+    async def asgi_app(self, scope: ft.Scope, receive: ft.Receive, send: ft.Send) -> None:
+        """The ASGI application (HTTP and lifespan)."""
+        from .protocols.asgi import serve_asgi
+
+        await serve_asgi(self, scope, receive, send)
+
+    def __call__(self, *args: t.Any) -> t.Any:
+        """Serve WSGI (two arguments) or ASGI (three arguments; one for ASGI 2 servers)."""
+        if len(args) == 2:
+            return self.wsgi_app(*args)
+        if len(args) == 1:
+            scope = args[0]
+            return lambda receive, send: self.asgi_app(scope, receive, send)
+        return self.asgi_app(*args)
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: t.Any,
+    ) -> None:
+        """Serve the app on werkzeug's development server (not for production).
+
+        ``host`` defaults to ``127.0.0.1``, ``port`` to 5000; ``ERLEN_RUN_HOST``/``PORT`` and
+        ``ERLEN_DEBUG`` override the defaults. Other options go to
+        :func:`werkzeug.serving.run_simple` (``use_reloader``, ``threaded``...).
+        """
+        from werkzeug.serving import run_simple
+
+        if debug is None and "ERLEN_DEBUG" in os.environ:
+            debug = os.environ["ERLEN_DEBUG"].lower() not in ("0", "false", "no", "")
+        if debug is not None:
+            self.debug = debug
+        host = host or os.environ.get("ERLEN_RUN_HOST") or "127.0.0.1"
+        port = int(port or os.environ.get("ERLEN_RUN_PORT") or 5000)
+        options.setdefault("use_reloader", self.debug)
+        options.setdefault("use_debugger", self.debug)
+        options.setdefault("threaded", True)
+        run_simple(host, port, self, **options)
+
+
+def _current_request() -> Request | None:
+    ctx = _cv_request.get()
+    return ctx.request if ctx is not None else None
+
+
+def _subdomain_of(host: str, server_name: str) -> str:
+    # Strip default ports so "example.com:80" matches "example.com".
+    host_parts = host.split(".")
+    server_parts = server_name.split(".")
+    if host_parts[-len(server_parts) :] != server_parts:
+        return "<invalid>"
+    return ".".join(host_parts[: -len(server_parts)])

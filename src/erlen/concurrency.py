@@ -1,0 +1,150 @@
+"""Sync and async callables, run from one pipeline.
+
+The request pipeline is a coroutine. An *invoker* decides how it calls a user function:
+
+- :func:`call_inline` (WSGI): sync functions are called directly; async ones run to completion on
+  an event loop owned by the current thread and reused across requests. Nothing in the pipeline
+  ever suspends, so :func:`drive` finishes it with a single ``send(None)``, no loop involved.
+- the ASGI invoker (``protocols.asgi.RequestBody.invoke``): async functions are awaited on the
+  server's loop; sync ones run in a bounded worker thread pool (:func:`run_in_worker`) with the
+  context copied, so they never block the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import threading
+import typing as t
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from types import CoroutineType
+
+T = t.TypeVar("T")
+Invoker = Callable[..., Coroutine[t.Any, t.Any, t.Any]]
+
+#: Threads in the pool that runs sync views and hooks under an ASGI server.
+WORKER_THREADS = 40
+
+_async_callables: dict[t.Any, bool] = {}
+
+
+def is_async_callable(func: t.Any) -> bool:
+    """Whether calling ``func`` returns a coroutine (async def, partials, ``async __call__``)."""
+    try:
+        return _async_callables[func]
+    except (KeyError, TypeError):
+        pass
+    target = func
+    while isinstance(target, functools.partial):
+        target = target.func
+    result = inspect.iscoroutinefunction(target) or (
+        not inspect.isroutine(target)
+        and inspect.iscoroutinefunction(getattr(target, "__call__", None))  # noqa: B004
+    )
+    try:
+        if len(_async_callables) < 4096:
+            _async_callables[func] = result
+    except TypeError:  # unhashable callable
+        pass
+    return result
+
+
+def drive(coro: Coroutine[t.Any, t.Any, T]) -> T:
+    """Run a coroutine that never suspends (the WSGI pipeline) to its end, without a loop."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return t.cast(T, done.value)
+    coro.close()
+    raise RuntimeError("the request pipeline suspended outside an event loop")
+
+
+class _ThreadLoop(threading.local):
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def __del__(self) -> None:
+        if self.loop is not None:
+            self.loop.close()
+
+
+_thread_loop = _ThreadLoop()
+
+
+def run_on_thread_loop(awaitable: Awaitable[T]) -> T:
+    """Run ``awaitable`` to completion on this thread's own event loop, created once and reused.
+
+    From a thread whose loop is already running (an async test calling the WSGI path), the
+    awaitable runs on a helper thread instead, with the context copied.
+    """
+    if asyncio._get_running_loop() is not None:
+        ctx = contextvars.copy_context()
+        with ThreadPoolExecutor(1) as helper:
+            call: Callable[[], T] = functools.partial(ctx.run, run_on_thread_loop, awaitable)  # type: ignore[arg-type]
+            return helper.submit(call).result()
+    loop = _thread_loop.loop
+    if loop is None or loop.is_closed():
+        loop = _thread_loop.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(awaitable)
+
+
+async def call_inline(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    """The WSGI invoker: call sync functions here, async ones on the thread's loop."""
+    result = func(*args, **kwargs)
+    if type(result) is CoroutineType:
+        return run_on_thread_loop(result)
+    return result
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _worker_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="erlen-worker")
+    return _pool
+
+
+async def run_in_worker(func: Callable[..., T], /, *args: t.Any, **kwargs: t.Any) -> T:
+    """Run a sync function in the worker pool with a copy of the current context."""
+    loop = asyncio.get_running_loop()
+    ctx = contextvars.copy_context()
+    call = functools.partial(ctx.run, func, *args, **kwargs)
+    return await loop.run_in_executor(_worker_pool(), call)
+
+
+def iterate_on_thread_loop(iterable: t.AsyncIterable[T]) -> Iterator[T]:
+    """Consume an async iterable from sync code (a streamed body under WSGI)."""
+    iterator = aiter(iterable)
+    try:
+        while True:
+            try:
+                yield run_on_thread_loop(anext(iterator))
+            except StopAsyncIteration:
+                return
+    finally:
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            run_on_thread_loop(close())
+
+
+async def iterate_in_worker(iterable: t.Iterable[T]) -> AsyncIterator[T]:
+    """Consume a sync iterable from async code, each step in the worker pool (may block)."""
+    iterator = iter(iterable)
+    done = object()
+    try:
+        while True:
+            item = await run_in_worker(next, iterator, done)
+            if item is done:
+                return
+            yield t.cast(T, item)
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            await run_in_worker(close)

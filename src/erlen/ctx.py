@@ -1,0 +1,250 @@
+"""Application and request contexts, pushed on :mod:`contextvars`."""
+
+from __future__ import annotations
+
+import functools
+import typing as t
+from collections.abc import Callable, Iterator
+from types import TracebackType
+
+from .concurrency import Invoker, call_inline, drive, is_async_callable
+from .globals import _cv_app, _cv_request
+
+if t.TYPE_CHECKING:
+    from werkzeug.routing import MapAdapter
+
+    from .app import Erlen
+    from .sessions import SessionMixin
+    from .wrappers import Request, Response
+
+F = t.TypeVar("F", bound=Callable[..., t.Any])
+_missing = object()
+
+
+class _AppCtxGlobals:
+    """The ``g`` namespace: attributes that live as long as the application context."""
+
+    def get(self, name: str, default: t.Any = None) -> t.Any:
+        """The attribute ``name``, or ``default`` when it is not set."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: t.Any = _missing) -> t.Any:
+        """Remove and return the attribute ``name`` (``default`` if given and it is missing)."""
+        if default is _missing:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        """The attribute ``name``, set to ``default`` first if it is missing."""
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        return f"<erlen.g of {_cv_app.get()!r}>"
+
+
+class AppContext:
+    """Makes ``current_app`` and ``g`` available. Created by :meth:`Erlen.app_context` and for
+    every request; use it as a context manager (``with app.app_context():``)."""
+
+    app: Erlen
+
+    def __init__(self, app: Erlen) -> None:
+        self.app = app
+        self._g: _AppCtxGlobals | None = None
+        self._url_adapter: MapAdapter | object | None = _missing
+        self._saved: list[AppContext | None] = []
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        if self._g is None:
+            self._g = self.app.app_ctx_globals_class()
+        return self._g
+
+    @g.setter
+    def g(self, value: _AppCtxGlobals) -> None:
+        self._g = value
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        if self._url_adapter is _missing:
+            self._url_adapter = self.app.create_url_adapter(None)
+        return t.cast("MapAdapter | None", self._url_adapter)
+
+    def push(self) -> None:
+        """Make this the current application context."""
+        self._saved.append(_cv_app.get())
+        _cv_app.set(self)
+
+    async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
+        try:
+            for func in reversed(self.app.teardown_appcontext_funcs):
+                await invoke(func, exc)
+        finally:
+            _cv_app.set(self._saved.pop())
+
+    def pop(self, exc: BaseException | None = None) -> None:
+        """Run the ``teardown_appcontext`` functions and restore the previous context."""
+        drive(self._pop(call_inline, exc))
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.pop(exc)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self.app.name!r}>"
+
+
+class RequestContext:
+    """Makes ``request`` and ``session`` available, and pushes an application context when the
+    current one belongs to another app. The pipeline creates one per request; tests create one
+    with :meth:`Erlen.test_request_context`."""
+
+    app: Erlen
+    request: Request
+
+    def __init__(self, app: Erlen, request: Request, session: SessionMixin | None = None) -> None:
+        self.app = app
+        self.request = request
+        self._session = session
+        self._url_adapter: MapAdapter | object | None = _missing
+        self._after_request_functions: list[Callable[[Response], Response]] = []
+        self._app_ctx: AppContext | None = None
+        self._saved: list[tuple[RequestContext | None, AppContext | None]] = []
+
+    @property
+    def session(self) -> SessionMixin:
+        """The session, opened from the request on first use."""
+        if self._session is None:
+            interface = self.app.session_interface
+            session = interface.open_session(self.app, self.request)
+            if session is None:
+                session = interface.make_null_session(self.app)
+            self._session = session
+        return self._session
+
+    @session.setter
+    def session(self, value: SessionMixin) -> None:
+        self._session = value
+
+    @property
+    def session_opened(self) -> bool:
+        return self._session is not None
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        if self._url_adapter is _missing:
+            self._url_adapter = self.app.create_url_adapter(self.request)
+        return t.cast("MapAdapter | None", self._url_adapter)
+
+    @property
+    def app_context(self) -> AppContext:
+        if self._app_ctx is None:
+            self._app_ctx = AppContext(self.app)
+        return self._app_ctx
+
+    def push(self) -> None:
+        """Make this the current request context (and push an app context if needed)."""
+        app_ctx = _cv_app.get()
+        if app_ctx is None or app_ctx.app is not self.app:
+            app_ctx = self.app_context
+            app_ctx.push()
+            self._saved.append((_cv_request.get(), app_ctx))
+        else:
+            self._saved.append((_cv_request.get(), None))
+        _cv_request.set(self)
+
+    async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
+        previous, pushed_app_ctx = self._saved.pop()
+        try:
+            if not self._saved:
+                for name in (*self.request.blueprints, None):
+                    for func in reversed(self.app.teardown_request_funcs.get(name, ())):
+                        await invoke(func, exc)
+                close = getattr(self.request, "close", None)
+                if close is not None:
+                    close()
+        finally:
+            _cv_request.set(previous)
+            if pushed_app_ctx is not None:
+                await pushed_app_ctx._pop(invoke, exc)
+
+    def pop(self, exc: BaseException | None = None) -> None:
+        """Run the ``teardown_request`` functions and restore the previous contexts."""
+        drive(self._pop(call_inline, exc))
+
+    def copy(self) -> RequestContext:
+        """A new context for the same request and session (for use in another thread or task)."""
+        return type(self)(self.app, self.request, self._session)
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.pop(exc)
+
+    def __repr__(self) -> str:
+        request = self.request
+        return f"<{type(self).__name__} {request.url!r} [{request.method}] of {self.app.name}>"
+
+
+def has_app_context() -> bool:
+    """Whether an application context is active (``current_app`` and ``g`` are usable)."""
+    return _cv_app.get() is not None
+
+
+def has_request_context() -> bool:
+    """Whether a request context is active (``request`` and ``session`` are usable)."""
+    return _cv_request.get() is not None
+
+
+def after_this_request(func: F) -> F:
+    """Run ``func(response)`` after this request's view; it must return a response."""
+    ctx = _cv_request.get()
+    if ctx is None:
+        raise RuntimeError(
+            "'after_this_request' can only be used when a request context is active."
+        )
+    ctx._after_request_functions.append(func)
+    return func
+
+
+def copy_current_request_context(func: F) -> F:
+    """Decorate ``func`` so that it runs inside a copy of the current request context, for
+    example in a thread started by the view. Works for sync and async functions."""
+    ctx = _cv_request.get()
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_request_context' can only be used when a request context is active,"
+            " such as in a view function."
+        )
+    ctx = ctx.copy()
+
+    if is_async_callable(func):
+
+        @functools.wraps(func)
+        async def async_wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            with ctx:
+                return await func(*args, **kwargs)
+
+        return t.cast(F, async_wrapper)
+
+    @functools.wraps(func)
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with ctx:
+            return func(*args, **kwargs)
+
+    return t.cast(F, wrapper)

@@ -1,0 +1,55 @@
+"""The context locals: ``current_app``, ``g``, ``request`` and ``session``.
+
+Each lives in a :class:`contextvars.ContextVar`, so every thread and every asyncio task sees only
+its own. A variable holds ``None`` when nothing is pushed; popping restores the value that was
+there before, which also works when a context is popped from a copy of the one that pushed it
+(a streamed body finished in a worker thread, for instance).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from contextvars import ContextVar
+
+from werkzeug.local import LocalProxy
+
+if t.TYPE_CHECKING:
+    from .app import Erlen
+    from .ctx import AppContext, RequestContext, _AppCtxGlobals
+    from .sessions import SessionMixin
+    from .wrappers import Request
+
+_no_app_msg = """\
+Working outside of application context.
+
+This typically means that you attempted to use functionality that needed the current application.
+To solve this, set up an application context with app.app_context()."""
+
+_no_req_msg = """\
+Working outside of request context.
+
+This typically means that you attempted to use functionality that needed an active HTTP request.
+Consult the documentation on testing for information about how to avoid this problem."""
+
+_cv_app: ContextVar[AppContext | None] = ContextVar("erlen.app_ctx", default=None)
+_cv_request: ContextVar[RequestContext | None] = ContextVar("erlen.request_ctx", default=None)
+
+
+def _app_ctx() -> AppContext:
+    ctx = _cv_app.get()
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    return ctx
+
+
+def _request_ctx() -> RequestContext:
+    ctx = _cv_request.get()
+    if ctx is None:
+        raise RuntimeError(_no_req_msg)
+    return ctx
+
+
+current_app: Erlen = t.cast("Erlen", LocalProxy(lambda: _app_ctx().app))
+g: _AppCtxGlobals = t.cast("_AppCtxGlobals", LocalProxy(lambda: _app_ctx().g))
+request: Request = t.cast("Request", LocalProxy(lambda: _request_ctx().request))
+session: SessionMixin = t.cast("SessionMixin", LocalProxy(lambda: _request_ctx().session))

@@ -1,0 +1,1 @@
+"""The protocol adapters: the only modules that know a WSGI environ or an ASGI scope."""

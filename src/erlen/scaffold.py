@@ -1,0 +1,253 @@
+"""The registration API shared by :class:`~erlen.Erlen` and blueprints: routes, hooks, handlers."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import typing as t
+from collections import defaultdict
+from collections.abc import Callable
+
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from . import typing as ft
+
+F = t.TypeVar("F", bound=Callable[..., t.Any])
+T_route = t.TypeVar("T_route", bound=ft.RouteCallable)
+T_before = t.TypeVar("T_before", bound=ft.BeforeRequestCallable)
+T_after = t.TypeVar("T_after", bound=ft.AfterRequestCallable)
+T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+T_error = t.TypeVar("T_error", bound=ft.ErrorHandlerCallable)
+T_url_defaults = t.TypeVar("T_url_defaults", bound=ft.URLDefaultCallable)
+T_url_pre = t.TypeVar("T_url_pre", bound=ft.URLValuePreprocessorCallable)
+
+ErrorHandlerMap = dict[int | None, dict[type[BaseException], ft.ErrorHandlerCallable]]
+
+
+def setupmethod(f: F) -> F:
+    """Mark a registration method: calling it after the first request is an error."""
+    name = f.__name__
+
+    def wrapper(self: Scaffold, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        self._check_setup_finished(name)
+        return f(self, *args, **kwargs)
+
+    wrapper.__name__ = f.__name__
+    wrapper.__qualname__ = f.__qualname__
+    wrapper.__doc__ = f.__doc__
+    return t.cast(F, wrapper)
+
+
+def get_root_path(import_name: str) -> str:
+    """The folder of the module or package ``import_name`` (the current folder if unknown)."""
+    module = sys.modules.get(import_name)
+    filename = getattr(module, "__file__", None)
+    if filename is None:
+        try:
+            spec = importlib.util.find_spec(import_name)
+        except (ImportError, ValueError):
+            spec = None
+        filename = spec.origin if spec is not None else None
+        if filename is None or filename == "namespace":
+            return os.getcwd()
+    return os.path.dirname(os.path.abspath(filename))
+
+
+def exception_class_and_code(
+    exc_class_or_code: type[BaseException] | int,
+) -> tuple[type[BaseException], int | None]:
+    """Normalize what ``errorhandler`` accepts to an exception class and its HTTP code."""
+    if isinstance(exc_class_or_code, int):
+        try:
+            exc_class: t.Any = default_exceptions[exc_class_or_code]
+        except KeyError:
+            raise ValueError(
+                f"'{exc_class_or_code}' is not a recognized HTTP error code. Use a subclass of"
+                " HTTPException with that code instead."
+            ) from None
+    else:
+        exc_class = exc_class_or_code
+    if isinstance(exc_class, BaseException):
+        raise TypeError(
+            f"{exc_class!r} is an instance, not a class. Handlers can only be registered for"
+            " Exception classes or HTTP error codes."
+        )
+    if not isinstance(exc_class, type) or not issubclass(exc_class, Exception):
+        raise ValueError(
+            f"'{getattr(exc_class, '__name__', exc_class)}' is not a subclass of Exception."
+            " Handlers can only be registered for Exception classes or HTTP error codes."
+        )
+    if issubclass(exc_class, HTTPException):
+        return exc_class, exc_class.code
+    return exc_class, None
+
+
+class Scaffold:
+    """What the app and a blueprint both register. Each registry is keyed by blueprint name
+    (``None`` for the app), so the app can hold its blueprints' hooks too."""
+
+    name: str
+
+    def __init__(
+        self,
+        import_name: str,
+        static_folder: str | os.PathLike[str] | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | os.PathLike[str] | None = None,
+        root_path: str | None = None,
+    ) -> None:
+        #: The module or package name this object was created in (``__name__``).
+        self.import_name = import_name
+        self.static_folder = static_folder
+        self.static_url_path = static_url_path
+        self.template_folder = template_folder
+        #: The folder resources are found relative to.
+        self.root_path = root_path if root_path is not None else get_root_path(import_name)
+
+        self.view_functions: dict[str, ft.RouteCallable] = {}
+        self.error_handler_spec: dict[ft.AppOrBlueprintKey, ErrorHandlerMap] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        self.before_request_funcs: dict[ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]]
+        self.before_request_funcs = defaultdict(list)
+        self.after_request_funcs: dict[ft.AppOrBlueprintKey, list[ft.AfterRequestCallable]]
+        self.after_request_funcs = defaultdict(list)
+        self.teardown_request_funcs: dict[ft.AppOrBlueprintKey, list[ft.TeardownCallable]]
+        self.teardown_request_funcs = defaultdict(list)
+        self.url_value_preprocessors: dict[
+            ft.AppOrBlueprintKey, list[ft.URLValuePreprocessorCallable]
+        ] = defaultdict(list)
+        self.url_default_functions: dict[ft.AppOrBlueprintKey, list[ft.URLDefaultCallable]]
+        self.url_default_functions = defaultdict(list)
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    # --- routes -------------------------------------------------------------------------------
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: ft.RouteCallable | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        """Register a URL rule; :meth:`route` is the decorator form."""
+        raise NotImplementedError
+
+    def route(self, rule: str, **options: t.Any) -> Callable[[T_route], T_route]:
+        """Decorate a view function to serve ``rule``.
+
+        ``methods`` lists the HTTP methods (default ``["GET"]``; HEAD and OPTIONS are added),
+        ``endpoint`` names it for :func:`url_for` (default: the function name); other options go
+        to :class:`werkzeug.routing.Rule` (``defaults``, ``host``, ``subdomain``,
+        ``strict_slashes``, ...). Views may be sync or async.
+        """
+
+        def decorator(f: T_route) -> T_route:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, f, **options)
+            return f
+
+        return decorator
+
+    def _method_route(
+        self, method: str, rule: str, options: dict[str, t.Any]
+    ) -> Callable[[T_route], T_route]:
+        if "methods" in options:
+            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
+        return self.route(rule, methods=[method], **options)
+
+    def get(self, rule: str, **options: t.Any) -> Callable[[T_route], T_route]:
+        """Shortcut for :meth:`route` with ``methods=["GET"]``."""
+        return self._method_route("GET", rule, options)
+
+    def post(self, rule: str, **options: t.Any) -> Callable[[T_route], T_route]:
+        """Shortcut for :meth:`route` with ``methods=["POST"]``."""
+        return self._method_route("POST", rule, options)
+
+    def put(self, rule: str, **options: t.Any) -> Callable[[T_route], T_route]:
+        """Shortcut for :meth:`route` with ``methods=["PUT"]``."""
+        return self._method_route("PUT", rule, options)
+
+    def delete(self, rule: str, **options: t.Any) -> Callable[[T_route], T_route]:
+        """Shortcut for :meth:`route` with ``methods=["DELETE"]``."""
+        return self._method_route("DELETE", rule, options)
+
+    def patch(self, rule: str, **options: t.Any) -> Callable[[T_route], T_route]:
+        """Shortcut for :meth:`route` with ``methods=["PATCH"]``."""
+        return self._method_route("PATCH", rule, options)
+
+    @setupmethod
+    def endpoint(self, endpoint: str) -> Callable[[F], F]:
+        """Decorate a function as the view of ``endpoint`` (for rules added without a view)."""
+
+        def decorator(f: F) -> F:
+            self.view_functions[endpoint] = f
+            return f
+
+        return decorator
+
+    # --- hooks --------------------------------------------------------------------------------
+
+    @setupmethod
+    def before_request(self, f: T_before) -> T_before:
+        """Run ``f()`` before each request; a non-``None`` return value is the response and the
+        view is skipped."""
+        self.before_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def after_request(self, f: T_after) -> T_after:
+        """Run ``f(response)`` after each request; it returns the response (the same or new)."""
+        self.after_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def teardown_request(self, f: T_teardown) -> T_teardown:
+        """Run ``f(error)`` when the request context is popped, even after an error (``error`` is
+        the unhandled exception or ``None``). Its return value is ignored."""
+        self.teardown_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def url_value_preprocessor(self, f: T_url_pre) -> T_url_pre:
+        """Run ``f(endpoint, view_args)`` after matching, before the ``before_request`` hooks;
+        it may pop values from ``view_args`` (into ``g``, for instance)."""
+        self.url_value_preprocessors[None].append(f)
+        return f
+
+    @setupmethod
+    def url_defaults(self, f: T_url_defaults) -> T_url_defaults:
+        """Run ``f(endpoint, values)`` when building a URL; it may fill in missing values."""
+        self.url_default_functions[None].append(f)
+        return f
+
+    # --- errors -------------------------------------------------------------------------------
+
+    @setupmethod
+    def errorhandler(
+        self, code_or_exception: type[Exception] | int
+    ) -> Callable[[T_error], T_error]:
+        """Decorate ``f(error)`` to handle an HTTP status code or an exception class (and its
+        subclasses); its return value becomes the response."""
+
+        def decorator(f: T_error) -> T_error:
+            self.register_error_handler(code_or_exception, f)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def register_error_handler(
+        self, code_or_exception: type[Exception] | int, f: ft.ErrorHandlerCallable
+    ) -> None:
+        """Non-decorator form of :meth:`errorhandler`."""
+        exc_class, code = exception_class_and_code(code_or_exception)
+        self.error_handler_spec[None][code][exc_class] = f

@@ -1,0 +1,239 @@
+"""Test clients: send requests to an app in-process, through its WSGI or its ASGI path.
+
+``app.test_client()`` drives the WSGI path, ``app.test_client(asgi=True)`` the ASGI path, with
+the same API (werkzeug's :class:`~werkzeug.test.Client`: ``get``, ``post``, ``json=``, ``data=``,
+``follow_redirects``, cookies kept). :class:`AsyncClient` awaits the ASGI app in the caller's
+event loop, for tests of concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import typing as t
+from contextlib import ExitStack
+from types import TracebackType
+from urllib.parse import quote, urlsplit
+
+from werkzeug.datastructures import Headers
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.test import Client, EnvironBuilder, TestResponse
+from werkzeug.wrappers import Request as WerkzeugRequest
+
+from .protocols.asgi import PRESERVE_CONTEXT_EXTENSION
+from .protocols.wsgi import PRESERVE_CONTEXT_KEY
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from .app import Erlen
+    from .ctx import RequestContext
+    from .typing import Message, Scope
+
+#: The request body is handed to the ASGI app in chunks of this size.
+ASGI_CHUNK_SIZE = 64 * 1024
+
+
+class ErlenEnvironBuilder(EnvironBuilder):
+    """An :class:`~werkzeug.test.EnvironBuilder` that takes the host, script root and scheme
+    from the app's ``SERVER_NAME``, ``APPLICATION_ROOT`` and ``PREFERRED_URL_SCHEME``, and
+    serializes ``json=`` with the app's JSON provider."""
+
+    def __init__(
+        self,
+        app: Erlen,
+        path: str = "/",
+        base_url: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str | None = None,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> None:
+        if base_url is None:
+            host = app.config.get("SERVER_NAME") or "localhost"
+            root = app.config["APPLICATION_ROOT"]
+            if subdomain:
+                host = f"{subdomain}.{host}"
+            scheme = url_scheme or app.config["PREFERRED_URL_SCHEME"]
+            url = urlsplit(path)
+            base_url = f"{url.scheme or scheme}://{url.netloc or host}/{root.lstrip('/')}"
+            path = url.path + (f"?{url.query}" if url.query else "")
+        self.app = app
+        super().__init__(path, base_url, *args, **kwargs)
+
+    def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        return self.app.json.dumps(obj, **kwargs)
+
+
+def scope_from_environ(environ: WSGIEnvironment) -> Scope:
+    """The ASGI HTTP scope equivalent to a WSGI environ (for driving the ASGI path in tests)."""
+    headers: list[tuple[bytes, bytes]] = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key
+        else:
+            continue
+        if value == "" and key == "CONTENT_LENGTH":
+            continue
+        headers.append((name.replace("_", "-").lower().encode("latin-1"), value.encode("latin-1")))
+    root_path = environ.get("SCRIPT_NAME", "").encode("latin-1").decode("utf-8", "replace")
+    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
+        "method": environ["REQUEST_METHOD"],
+        "scheme": environ.get("wsgi.url_scheme", "http"),
+        "path": root_path + path,
+        "raw_path": quote(root_path + path).encode(),
+        "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
+        "root_path": root_path,
+        "headers": headers,
+        "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), int(environ.get("REMOTE_PORT") or 0)),
+        "server": (environ.get("SERVER_NAME", "localhost"), int(environ.get("SERVER_PORT") or 80)),
+        "extensions": {},
+    }
+
+
+async def run_asgi(app: Erlen, environ: WSGIEnvironment) -> tuple[list[bytes], str, Headers]:
+    """Send the request described by ``environ`` through ``app.asgi_app``; return the body
+    chunks, the status line and the headers, like :func:`werkzeug.test.run_wsgi_app`."""
+    scope = scope_from_environ(environ)
+    preserve = environ.get(PRESERVE_CONTEXT_KEY)
+    if preserve is not None:
+        scope["extensions"][PRESERVE_CONTEXT_EXTENSION] = preserve
+    data = environ["wsgi.input"].read()
+    parts = [data[i : i + ASGI_CHUNK_SIZE] for i in range(0, len(data), ASGI_CHUNK_SIZE)] or [b""]
+    finished = asyncio.Event()
+    started: list[Message] = []
+    chunks: list[bytes] = []
+
+    async def receive() -> Message:
+        if parts:
+            body = parts.pop(0)
+            return {"type": "http.request", "body": body, "more_body": bool(parts)}
+        await finished.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            started.append(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                finished.set()
+
+    try:
+        await app.asgi_app(scope, receive, send)
+    finally:
+        finished.set()
+    if not started:
+        raise RuntimeError("The ASGI app did not start a response.")
+    status = started[0]["status"]
+    headers = Headers(
+        [(key.decode("latin-1"), value.decode("latin-1")) for key, value in started[0]["headers"]]
+    )
+    return chunks, f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}", headers
+
+
+class ErlenClient(Client):
+    """The test client of :meth:`Erlen.test_client`.
+
+    ``with client:`` keeps the context of the last request active after it returns, so a test
+    can look at ``request``, ``session`` and ``g``.
+    """
+
+    application: Erlen
+
+    def __init__(self, *args: t.Any, asgi: bool = False, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Whether requests go through the ASGI path.
+        self.asgi = asgi
+        self.preserve_context = False
+        self._new_contexts: list[RequestContext] = []
+        self._context_stack = ExitStack()
+        self.environ_base = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "erlen-test-client"}
+
+    def _request_from_builder_args(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> t.Any:
+        kwargs["environ_base"] = {**self.environ_base, **kwargs.get("environ_base", {})}
+        if self.preserve_context:
+            kwargs["environ_base"][PRESERVE_CONTEXT_KEY] = self._new_contexts.append
+        builder = ErlenEnvironBuilder(self.application, *args, **kwargs)
+        try:
+            return builder.get_request()
+        finally:
+            builder.close()
+
+    def open(
+        self,
+        *args: t.Any,
+        buffered: bool = False,
+        follow_redirects: bool = False,
+        **kwargs: t.Any,
+    ) -> TestResponse:
+        if args and isinstance(args[0], (EnvironBuilder, dict, WerkzeugRequest)):
+            request: t.Any = args[0]  # a prepared request: sent as it is
+        else:
+            request = self._request_from_builder_args(args, kwargs)
+        self._context_stack.close()
+        response = super().open(request, buffered=buffered, follow_redirects=follow_redirects)
+        response.json_module = self.application.json  # type: ignore[assignment]
+        while self._new_contexts:
+            self._context_stack.enter_context(self._new_contexts.pop(0))
+        return response
+
+    def run_wsgi_app(
+        self, environ: WSGIEnvironment, buffered: bool = False
+    ) -> tuple[t.Iterable[bytes], str, Headers]:
+        if not self.asgi:
+            return super().run_wsgi_app(environ, buffered)
+        self._add_cookies_to_wsgi(environ)
+        result = asyncio.run(run_asgi(self.application, environ))
+        url = urlsplit(f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}")
+        self._update_cookies_from_response(
+            url.hostname or "localhost",
+            environ.get("PATH_INFO") or "/",
+            result[2].getlist("Set-Cookie"),
+        )
+        return result
+
+    def __enter__(self) -> ErlenClient:
+        if self.preserve_context:
+            raise RuntimeError("Cannot nest client invocations")
+        self.preserve_context = True
+        return self
+
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.preserve_context = False
+        self._context_stack.close()
+
+
+class AsyncClient:
+    """Awaits requests through ``app.asgi_app`` in the running event loop (no cookies kept).
+
+    ``response = await client.get("/path", query_string={"id": 1})``
+    """
+
+    def __init__(self, app: Erlen) -> None:
+        self.app = app
+
+    async def open(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        """Send a request; takes :class:`~werkzeug.test.EnvironBuilder` arguments."""
+        builder = ErlenEnvironBuilder(self.app, *args, **kwargs)
+        try:
+            request = builder.get_request()
+            chunks, status, headers = await run_asgi(self.app, builder.get_environ())
+        finally:
+            builder.close()
+        return TestResponse(chunks, status, headers, request)
+
+    async def get(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        return await self.open(*args, method="GET", **kwargs)
+
+    async def post(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        return await self.open(*args, method="POST", **kwargs)

@@ -1,0 +1,428 @@
+"""The ``Request`` and ``Response`` objects, on werkzeug's sans-IO wrappers.
+
+Nothing is parsed until asked for. The protocol adapters build a :class:`Request` from a WSGI
+environ or an ASGI scope and hand it a *body opener*; the body is read only when the view reads
+``stream``, ``data``, ``form``, ``files`` or JSON, and the size limits apply while it is read.
+"""
+
+from __future__ import annotations
+
+import io
+import json as _stdlib_json
+import typing as t
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator
+
+from werkzeug.datastructures import CombinedMultiDict, FileStorage, Headers, ImmutableMultiDict
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.formparser import FormDataParser
+from werkzeug.sansio.request import Request as SansIORequest
+from werkzeug.sansio.response import Response as SansIOResponse
+from werkzeug.utils import cached_property
+
+from .globals import _cv_app
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import Rule
+
+    from .typing import Scope
+
+#: Opens the request body as a file-like object, given the maximum length to allow.
+BodyOpener = Callable[[int | None], t.IO[bytes]]
+RawHeaders = Iterable[tuple[bytes, bytes]]
+
+
+class Request(SansIORequest):
+    """The incoming request, available as :data:`erlen.request` during a request.
+
+    Besides werkzeug's URL, header and cookie accessors, it carries the routing result
+    (:attr:`url_rule`, :attr:`view_args`, :attr:`endpoint`, :attr:`blueprint`) and reads the body
+    lazily with the app's limits (``MAX_CONTENT_LENGTH``, ``MAX_FORM_MEMORY_SIZE``,
+    ``MAX_FORM_PARTS``).
+    """
+
+    #: The matched rule, or ``None`` when matching failed.
+    url_rule: Rule | None = None
+    #: The values the URL rule captured, or ``None`` when matching failed.
+    view_args: dict[str, t.Any] | None = None
+    #: The error raised by URL matching (404, 405, a redirect), kept until dispatch.
+    routing_exception: HTTPException | None = None
+
+    form_data_parser_class: type[FormDataParser] = FormDataParser
+    _max_content_length: int | None = None
+    _max_form_memory_size: int | None = None
+    _max_form_parts: int | None = None
+    _cached_data: bytes | None = None
+    _raw_headers: RawHeaders | None = None
+
+    def __init__(
+        self,
+        method: str,
+        scheme: str,
+        server: tuple[str, int | None] | None,
+        root_path: str,
+        path: str,
+        query_string: bytes,
+        headers: Headers | RawHeaders,
+        remote_addr: str | None,
+        *,
+        body: BodyOpener | None = None,
+        environ: WSGIEnvironment | Callable[[], WSGIEnvironment] | None = None,
+        scope: Scope | None = None,
+    ) -> None:
+        # Deliberately not calling the base __init__: it would build the headers eagerly.
+        self.method = method
+        self.scheme = scheme
+        self.server = server
+        self.root_path = root_path
+        self.path = path
+        self.query_string = query_string
+        if isinstance(headers, Headers):
+            self._headers: Headers | None = headers
+        else:
+            self._headers = None
+            self._raw_headers = headers
+        self.remote_addr = remote_addr
+        self._open_body = body
+        self._environ = environ
+        #: The ASGI scope, when the request came through an ASGI server.
+        self.scope = scope
+
+    @property
+    def headers(self) -> Headers:
+        """The request headers (case-insensitive)."""
+        headers = self._headers
+        if headers is None:
+            raw = self._raw_headers or ()
+            headers = self._headers = Headers(
+                [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw]
+            )
+        return headers
+
+    @headers.setter
+    def headers(self, value: Headers) -> None:
+        self._headers = value
+
+    @property
+    def environ(self) -> WSGIEnvironment:
+        """The WSGI environ (under ASGI, an equivalent built from the scope on first use)."""
+        environ = self._environ
+        if callable(environ):
+            environ = self._environ = environ()
+        if environ is None:
+            environ = self._environ = {}
+        return environ
+
+    # --- routing ------------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint of the matched rule (``"blog.post"``), or ``None``."""
+        rule = self.url_rule
+        return rule.endpoint if rule is not None else None
+
+    @property
+    def blueprint(self) -> str | None:
+        """The dotted name of the blueprint that owns the matched endpoint, or ``None``."""
+        endpoint = self.endpoint
+        if endpoint is not None and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The matched blueprint and its parents, innermost first."""
+        name = self.blueprint
+        if name is None:
+            return []
+        parts = name.split(".")
+        return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+    @property
+    def script_root(self) -> str:
+        """Alias for :attr:`root_path`: the prefix the app is mounted under."""
+        return self.root_path
+
+    @cached_property
+    def url_root(self) -> str:
+        """Alias for :attr:`root_url`."""
+        return self.root_url
+
+    # --- limits -------------------------------------------------------------------------------
+
+    def _app_limit(self, key: str) -> int | None:
+        ctx = _cv_app.get()
+        return ctx.app.config[key] if ctx is not None else None
+
+    @property
+    def max_content_length(self) -> int | None:
+        """The largest body accepted (``MAX_CONTENT_LENGTH``); settable for this request."""
+        if self._max_content_length is not None:
+            return self._max_content_length
+        return self._app_limit("MAX_CONTENT_LENGTH")
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        """The largest non-file form field accepted (``MAX_FORM_MEMORY_SIZE``)."""
+        if self._max_form_memory_size is not None:
+            return self._max_form_memory_size
+        return self._app_limit("MAX_FORM_MEMORY_SIZE")
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
+
+    @property
+    def max_form_parts(self) -> int | None:
+        """The most multipart parts accepted (``MAX_FORM_PARTS``)."""
+        if self._max_form_parts is not None:
+            return self._max_form_parts
+        return self._app_limit("MAX_FORM_PARTS")
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._max_form_parts = value
+
+    # --- body ---------------------------------------------------------------------------------
+
+    @cached_property
+    def stream(self) -> t.IO[bytes]:
+        """The raw body as a file, limited to :attr:`max_content_length` (413 beyond it)."""
+        if self._open_body is None:
+            return io.BytesIO()
+        return self._open_body(self.max_content_length)
+
+    def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> t.Any:
+        """The whole body as bytes (or text with ``as_text``), read once and cached."""
+        data = self._cached_data
+        if data is None:
+            if parse_form_data:
+                self._load_form_data()
+            data = self.stream.read()
+            if cache:
+                self._cached_data = data
+        return data.decode(errors="replace") if as_text else data
+
+    @cached_property
+    def data(self) -> bytes:
+        """The body as bytes, when it is not form data (form data goes to :attr:`form`)."""
+        return t.cast(bytes, self.get_data(parse_form_data=True))
+
+    @property
+    def want_form_data_parsed(self) -> bool:
+        """Whether the content type is one that :attr:`form` parses."""
+        return self.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded")
+
+    def make_form_data_parser(self) -> FormDataParser:
+        return self.form_data_parser_class(
+            max_form_memory_size=self.max_form_memory_size,
+            max_content_length=self.max_content_length,
+            max_form_parts=self.max_form_parts,
+            cls=self.parameter_storage_class,
+        )
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return
+        empty = self.parameter_storage_class
+        if self.want_form_data_parsed:
+            cached = self._cached_data
+            source = io.BytesIO(cached) if cached is not None else self.stream
+            parsed = self.make_form_data_parser().parse(
+                source, self.mimetype, self.content_length, self.mimetype_params
+            )
+        else:
+            parsed = (self.stream, empty(), empty())
+        self.__dict__["stream"], self.__dict__["form"], self.__dict__["files"] = parsed
+
+    @cached_property
+    def form(self) -> ImmutableMultiDict[str, str]:
+        """Fields of a url-encoded or multipart body (file fields are in :attr:`files`)."""
+        self._load_form_data()
+        return t.cast("ImmutableMultiDict[str, str]", self.__dict__["form"])
+
+    @cached_property
+    def files(self) -> ImmutableMultiDict[str, FileStorage]:
+        """Uploaded files of a multipart body."""
+        self._load_form_data()
+        return t.cast("ImmutableMultiDict[str, FileStorage]", self.__dict__["files"])
+
+    @cached_property
+    def values(self) -> CombinedMultiDict[str, str]:
+        """:attr:`args` and :attr:`form` combined (``form`` only for non-GET requests)."""
+        sources = [self.args]
+        if self.method != "GET":
+            sources.append(self.form)
+        return CombinedMultiDict(sources)
+
+    # --- JSON ---------------------------------------------------------------------------------
+
+    @property
+    def json(self) -> t.Any:
+        """The parsed JSON body; 415 if the content type is not JSON, 400 if it does not parse."""
+        return self.get_json()
+
+    _json_cache: tuple[t.Any, t.Any] = (Ellipsis, Ellipsis)
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> t.Any:
+        """Parse the body as JSON.
+
+        ``force`` ignores the content type; ``silent`` returns ``None`` instead of raising.
+        """
+        cached = self._json_cache[silent]
+        if cache and cached is not Ellipsis:
+            return cached
+        if not (force or self.is_json):
+            return None if silent else self.on_json_loading_failed(None)
+        data = self.get_data(cache=cache)
+        try:
+            result = self._json_loads(data)
+        except ValueError as error:
+            result = None if silent else self.on_json_loading_failed(error)
+        if cache:
+            normal, quiet = self._json_cache
+            self._json_cache = (result, quiet) if not silent else (normal, result)
+        return result
+
+    def _json_loads(self, data: bytes) -> t.Any:
+        ctx = _cv_app.get()
+        if ctx is not None:
+            return ctx.app.json.loads(data)
+        return _stdlib_json.loads(data)
+
+    def on_json_loading_failed(self, error: ValueError | None) -> t.Any:
+        """Called when JSON cannot be loaded; raises 415 or 400 (with details in debug mode)."""
+        if error is None:
+            raise UnsupportedMediaType(
+                "Did not attempt to load JSON data because the request"
+                " Content-Type was not 'application/json'."
+            )
+        ctx = _cv_app.get()
+        if ctx is not None and ctx.app.debug:
+            raise BadRequest(f"Failed to decode JSON object: {error}")
+        raise BadRequest("The request body is not valid JSON.")
+
+    def close(self) -> None:
+        """Close uploaded files and the body stream, if they were opened."""
+        files = self.__dict__.get("files")
+        for _key, value in files.items(multi=True) if files else ():
+            value.close()
+        stream = self.__dict__.get("stream")
+        if stream is not None:
+            stream.close()
+
+
+class Response(SansIOResponse):
+    """The outgoing response. Views may return one, or anything :meth:`Erlen.make_response`
+    turns into one (str, bytes, dict, list, a generator, a tuple with status and headers).
+
+    ``response`` is the body: a list of chunks, or an iterator or async iterator that is streamed.
+    """
+
+    default_mimetype: str | None = "text/html"
+    #: Werkzeug's default for ``Location`` headers; erlen sends relative locations as given.
+    autocorrect_location_header = False
+
+    def __init__(
+        self,
+        response: Iterable[bytes | str]
+        | AsyncIterable[bytes | str]
+        | str
+        | bytes
+        | bytearray
+        | None = None,
+        status: int | str | None = None,
+        headers: Headers | t.Mapping[str, t.Any] | Iterable[tuple[str, t.Any]] | None = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+        direct_passthrough: bool = False,
+    ) -> None:
+        super().__init__(status, headers, mimetype, content_type)
+        self.direct_passthrough = direct_passthrough
+        self._on_close: list[Callable[[], t.Any]] = []
+        self.response: Iterable[bytes | str] | AsyncIterable[bytes | str]
+        if response is None:
+            self.response = []
+        elif isinstance(response, (str, bytes, bytearray)):
+            self.set_data(response)
+        else:
+            self.response = response
+
+    @property
+    def is_streamed(self) -> bool:
+        """Whether the body is produced while it is sent (an iterator, not a list)."""
+        return not isinstance(self.response, (list, tuple))
+
+    @property
+    def is_sequence(self) -> bool:
+        """Whether the body is a list or tuple of chunks, fully known in advance."""
+        return isinstance(self.response, (list, tuple))
+
+    def get_data(self, as_text: bool = False) -> t.Any:
+        """The whole body (bytes, or text with ``as_text``); a streamed body is consumed."""
+        body = self.response
+        if isinstance(body, AsyncIterable):
+            raise RuntimeError("The body is an async iterator; iterate it to read it.")
+        if not isinstance(body, (list, tuple)):
+            body = self.response = list(body)
+        data = b"".join(_encode(chunk) for chunk in body)
+        return data.decode() if as_text else data
+
+    def set_data(self, value: bytes | str | bytearray) -> None:
+        """Replace the body with ``value`` and set ``Content-Length``."""
+        data = value.encode() if isinstance(value, str) else bytes(value)
+        self.response = [data]
+        self.headers["Content-Length"] = str(len(data))
+
+    data = property(get_data, set_data, doc="The body as bytes.")
+
+    def iter_encoded(self) -> Iterator[bytes]:
+        """The body chunks as bytes."""
+        body = self.response
+        if isinstance(body, AsyncIterable):
+            raise RuntimeError("The body is an async iterator; iterate it to read it.")
+        return (_encode(chunk) for chunk in body)
+
+    @property
+    def json(self) -> t.Any:
+        """The body parsed as JSON (for tests), or ``None`` if it is not JSON."""
+        return self.get_json()
+
+    def get_json(self, force: bool = False, silent: bool = False) -> t.Any:
+        """Parse the body as JSON."""
+        if not (force or self.is_json):
+            if silent:
+                return None
+            raise BadRequest("The response is not JSON.")
+        try:
+            return _stdlib_json.loads(self.get_data())
+        except ValueError:
+            if silent:
+                return None
+            raise
+
+    def call_on_close(self, func: Callable[[], t.Any]) -> Callable[[], t.Any]:
+        """Run ``func`` once the response has been sent."""
+        self._on_close.append(func)
+        return func
+
+    def close(self) -> None:
+        """Close the body iterator and run the :meth:`call_on_close` functions."""
+        close = getattr(self.response, "close", None)
+        if close is not None:
+            close()
+        for func in self._on_close:
+            func()
+
+
+def _encode(chunk: bytes | str | bytearray) -> bytes:
+    if isinstance(chunk, str):
+        return chunk.encode()
+    return bytes(chunk)
