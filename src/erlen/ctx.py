@@ -86,7 +86,10 @@ class AppContext:
             for func in reversed(self.app.teardown_appcontext_funcs):
                 await invoke(func, exc)
         finally:
-            _cv_app.set(self._saved.pop())
+            self._restore()
+
+    def _restore(self) -> None:
+        _cv_app.set(self._saved.pop())
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_appcontext`` functions and restore the previous context."""
@@ -177,7 +180,10 @@ class RequestContext:
         finally:
             _cv_request.set(previous)
             if pushed_app_ctx is not None:
-                await pushed_app_ctx._pop(invoke, exc)
+                if self.app.teardown_appcontext_funcs:
+                    await pushed_app_ctx._pop(invoke, exc)
+                else:
+                    pushed_app_ctx._restore()
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_request`` functions and restore the previous contexts."""

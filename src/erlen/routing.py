@@ -56,6 +56,7 @@ class UrlMap(Map):
         for rule in self._ordered:
             if (
                 rule.arguments
+                or rule.build_only
                 or rule.websocket
                 or rule.defaults
                 or rule.redirect_to is not None

@@ -12,7 +12,7 @@ import asyncio
 import typing as t
 from contextlib import ExitStack
 from types import TracebackType
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from werkzeug.datastructures import Headers
 from werkzeug.http import HTTP_STATUS_CODES
@@ -20,14 +20,14 @@ from werkzeug.test import Client, EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from .protocols.asgi import PRESERVE_CONTEXT_EXTENSION
-from .protocols.wsgi import PRESERVE_CONTEXT_KEY
+from .protocols.wsgi import PRESERVE_CONTEXT_KEY, scope_from_environ
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
     from .app import Erlen
     from .ctx import RequestContext
-    from .typing import Message, Scope
+    from .typing import Message
 
 #: The request body is handed to the ASGI app in chunks of this size.
 ASGI_CHUNK_SIZE = 64 * 1024
@@ -64,38 +64,6 @@ class ErlenEnvironBuilder(EnvironBuilder):
         return self.app.json.dumps(obj, **kwargs)
 
 
-def scope_from_environ(environ: WSGIEnvironment) -> Scope:
-    """The ASGI HTTP scope equivalent to a WSGI environ (for driving the ASGI path in tests)."""
-    headers: list[tuple[bytes, bytes]] = []
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:]
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key
-        else:
-            continue
-        if value == "" and key == "CONTENT_LENGTH":
-            continue
-        headers.append((name.replace("_", "-").lower().encode("latin-1"), value.encode("latin-1")))
-    root_path = environ.get("SCRIPT_NAME", "").encode("latin-1").decode("utf-8", "replace")
-    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
-        "method": environ["REQUEST_METHOD"],
-        "scheme": environ.get("wsgi.url_scheme", "http"),
-        "path": root_path + path,
-        "raw_path": quote(root_path + path).encode(),
-        "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
-        "root_path": root_path,
-        "headers": headers,
-        "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), int(environ.get("REMOTE_PORT") or 0)),
-        "server": (environ.get("SERVER_NAME", "localhost"), int(environ.get("SERVER_PORT") or 80)),
-        "extensions": {},
-    }
-
-
 async def run_asgi(app: Erlen, environ: WSGIEnvironment) -> tuple[list[bytes], str, Headers]:
     """Send the request described by ``environ`` through ``app.asgi_app``; return the body
     chunks, the status line and the headers, like :func:`werkzeug.test.run_wsgi_app`."""
@@ -103,7 +71,10 @@ async def run_asgi(app: Erlen, environ: WSGIEnvironment) -> tuple[list[bytes], s
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
     if preserve is not None:
         scope["extensions"][PRESERVE_CONTEXT_EXTENSION] = preserve
-    data = environ["wsgi.input"].read()
+    stream = environ["wsgi.input"]
+    data = stream.read()
+    if stream.seekable():  # a followed 307/308 redirect sends the same body again
+        stream.seek(0)
     parts = [data[i : i + ASGI_CHUNK_SIZE] for i in range(0, len(data), ASGI_CHUNK_SIZE)] or [b""]
     finished = asyncio.Event()
     started: list[Message] = []

@@ -7,6 +7,7 @@ environ or an ASGI scope and hand it a *body opener*; the body is read only when
 
 from __future__ import annotations
 
+import functools
 import io
 import json as _stdlib_json
 import typing as t
@@ -15,9 +16,10 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from werkzeug.datastructures import CombinedMultiDict, FileStorage, Headers, ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.formparser import FormDataParser
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.sansio.response import Response as SansIOResponse
-from werkzeug.utils import cached_property
+from werkzeug.utils import cached_property, get_content_type
 
 from .globals import _cv_app
 
@@ -344,7 +346,27 @@ class Response(SansIOResponse):
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        super().__init__(status, headers, mimetype, content_type)
+        # The base __init__, without its costs: a membership test on Headers raises and catches
+        # a KeyError internally, and statuses and content types are parsed every time.
+        if headers is None:
+            self.headers = Headers()
+        elif isinstance(headers, Headers):
+            self.headers = headers
+        else:
+            self.headers = Headers(headers)
+        if content_type is None:
+            if mimetype is None and (headers is None or self.headers.get("Content-Type") is None):
+                mimetype = self.default_mimetype
+            if mimetype is not None:
+                content_type = _content_type(mimetype)
+        if content_type is not None:
+            self.headers["Content-Type"] = content_type
+        if status is None:
+            status = self.default_status
+        if type(status) is int and status in _STATUS_LINES:
+            self._status_code, self._status = status, _STATUS_LINES[status]
+        else:
+            self.status = status
         self.direct_passthrough = direct_passthrough
         self._on_close: list[Callable[[], t.Any]] = []
         self.response: Iterable[bytes | str] | AsyncIterable[bytes | str]
@@ -420,6 +442,14 @@ class Response(SansIOResponse):
             close()
         for func in self._on_close:
             func()
+
+
+_STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
+
+
+@functools.lru_cache(maxsize=64)
+def _content_type(mimetype: str) -> str:
+    return get_content_type(mimetype, "utf-8")
 
 
 def _encode(chunk: bytes | str | bytearray) -> bytes:

@@ -15,12 +15,13 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from ..concurrency import is_async_callable, iterate_in_worker, run_in_worker
 from ..ctx import RequestContext
+from .wsgi import scope_from_environ
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
     from ..app import Erlen
-    from ..typing import Receive, Scope, Send
+    from ..typing import ASGIApp, Message, Receive, Scope, Send
     from ..wrappers import Request, Response
 
 #: Bodies larger than this are spooled to a temporary file while they are read.
@@ -96,6 +97,8 @@ class RequestBody:
 
     def open(self, limit: int | None) -> t.IO[bytes]:
         """The body as a file; from a worker thread, waits for it to be read on the loop."""
+        if self._buffer is None and not self._content_length()[0]:
+            self._buffer = io.BytesIO()
         if self._buffer is None:
             try:
                 running = asyncio.get_running_loop()
@@ -116,6 +119,12 @@ class RequestBody:
             return await func(*args, **kwargs)
         result = await run_in_worker(func, *args, **kwargs)
         if type(result) is CoroutineType:  # a sync wrapper around an async function
+            if self._buffer is None and self.request is not None and self.pending:
+                try:  # the body must be read before async code runs on the loop
+                    await self.load(self.request.max_content_length)
+                except BaseException:
+                    result.close()
+                    raise
             return await result
         return result
 
@@ -193,6 +202,37 @@ def request_from_scope(request_class: type[Request], scope: Scope, body: Request
     )
     body.request = request
     return request
+
+
+async def response_from_asgi_app(app: Erlen, asgi_app: ASGIApp, request: Request) -> Response:
+    """Run an ASGI application returned by a view and collect what it sends into a response.
+    Under WSGI the scope is built from the environ."""
+    scope = request.scope if request.scope is not None else scope_from_environ(request.environ)
+    body = request.get_data()
+    started: list[Message] = []
+    chunks: list[bytes] = []
+    delivered = False
+
+    async def receive() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            started.append(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await asgi_app(scope, receive, send)
+    if not started:
+        raise RuntimeError("The ASGI application returned by the view sent no response.")
+    headers = [
+        (key.decode("latin-1"), value.decode("latin-1")) for key, value in started[0]["headers"]
+    ]
+    return app.response_class(chunks, started[0]["status"], headers, direct_passthrough=True)
 
 
 async def serve_asgi(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:

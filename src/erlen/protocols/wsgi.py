@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import typing as t
 from collections.abc import AsyncIterable, Iterator
+from urllib.parse import quote
 
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wsgi import get_input_stream
@@ -16,6 +17,7 @@ if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
     from ..app import Erlen
+    from ..typing import Scope
     from ..wrappers import Request, Response
 
 #: The environ key through which the test client and werkzeug's debugger keep the request
@@ -53,33 +55,76 @@ def request_from_environ(request_class: type[Request], environ: WSGIEnvironment)
     )
 
 
+def scope_from_environ(environ: WSGIEnvironment) -> Scope:
+    """The ASGI HTTP scope equivalent to a WSGI environ (for driving the ASGI path in tests)."""
+    headers: list[tuple[bytes, bytes]] = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key
+        else:
+            continue
+        if value == "" and key == "CONTENT_LENGTH":
+            continue
+        headers.append((name.replace("_", "-").lower().encode("latin-1"), value.encode("latin-1")))
+    root_path = environ.get("SCRIPT_NAME", "").encode("latin-1").decode("utf-8", "replace")
+    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
+        "method": environ["REQUEST_METHOD"],
+        "scheme": environ.get("wsgi.url_scheme", "http"),
+        "path": root_path + path,
+        "raw_path": quote(root_path + path).encode(),
+        "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
+        "root_path": root_path,
+        "headers": headers,
+        "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), int(environ.get("REMOTE_PORT") or 0)),
+        "server": (environ.get("SERVER_NAME", "localhost"), int(environ.get("SERVER_PORT") or 80)),
+        "extensions": {},
+    }
+
+
 def serve_wsgi(
     app: Erlen, environ: WSGIEnvironment, start_response: StartResponse
 ) -> t.Iterable[bytes]:
     """Handle one WSGI request. A body that is a list is returned as is, after teardown; a
     streamed body keeps the request context until the server closes it."""
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
-    ctx.push()
-    try:
-        response, error = drive(app.handle_request(ctx, call_inline))
-    except BaseException as exc:
-        ctx.pop(exc)
-        raise
+    head = environ.get("REQUEST_METHOD") == "HEAD"
+    response, error = drive(_handle(app, ctx, head))
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
     if preserve is not None:
         preserve(ctx)
     start_response(response.status, response.headers.to_wsgi_list())
     body = response.response
-    if environ.get("REQUEST_METHOD") == "HEAD":
-        response.close()
-        ctx.pop(error)
+    if head:
         return []
     if type(body) is list and not response._on_close:
-        ctx.pop(error)
         if all(type(chunk) is bytes for chunk in body):
             return t.cast("list[bytes]", body)
         return list(response.iter_encoded())
     return StreamedBody(ctx, response, error)
+
+
+async def _handle(
+    app: Erlen, ctx: RequestContext, head: bool
+) -> tuple[Response, BaseException | None]:
+    # One coroutine for the whole request, so that it is driven once. Teardown runs here unless
+    # the body is streamed: then it runs when the server closes the body.
+    ctx.push()
+    try:
+        response, error = await app.handle_request(ctx, call_inline)
+    except BaseException as exc:
+        await ctx._pop(call_inline, exc)
+        raise
+    if head:
+        response.close()
+    if head or (type(response.response) is list and not response._on_close):
+        await ctx._pop(call_inline, error)
+    return response, error
 
 
 class StreamedBody:

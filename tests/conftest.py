@@ -1,0 +1,29 @@
+"""Fixtures shared by the test modules.
+
+Behavioural tests take ``client``: it is parametrized over the WSGI and the ASGI path, so each
+behaviour is checked through both adapters with the same test code.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from erlen import Erlen
+from erlen.testing import ErlenClient
+
+
+@pytest.fixture
+def app() -> Erlen:
+    app = Erlen("test_app")
+    app.config.update(TESTING=True, SECRET_KEY="test-secret-key-with-enough-entropy-0123")
+    return app
+
+
+@pytest.fixture(params=["wsgi", "asgi"])
+def protocol(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def client(app: Erlen, protocol: str) -> ErlenClient:
+    return app.test_client(asgi=protocol == "asgi")

@@ -1,0 +1,245 @@
+"""The protocol adapters: what reaches the app from a WSGI environ or an ASGI scope, and back."""
+
+from __future__ import annotations
+
+import asyncio
+import typing as t
+
+import pytest
+
+from erlen import Erlen, request
+from erlen.testing import ErlenClient
+from erlen.typing import Message, Receive, Scope, Send
+
+
+class TextApp:
+    """A minimal ASGI response object of another framework's kind."""
+
+    def __init__(self, text: str, status: int = 200) -> None:
+        self.text = text
+        self.status = status
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        body = f"{self.text} {scope['method']} {message.get('body', b'').decode()}".encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status,
+                "headers": [(b"content-type", b"text/plain"), (b"x-from", b"asgi")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def test_view_may_return_an_asgi_application(app: Erlen, client: ErlenClient) -> None:
+    @app.route("/foreign", methods=["GET", "POST"])
+    def foreign() -> t.Any:
+        return TextApp("hello", status=201)
+
+    response = client.post("/foreign", data=b"payload")
+    assert response.status_code == 201
+    assert response.headers["X-From"] == "asgi"
+    assert response.data == b"hello POST payload"
+
+
+def test_async_view_may_return_an_asgi_application(app: Erlen, client: ErlenClient) -> None:
+    @app.get("/foreign")
+    async def foreign() -> t.Any:
+        return TextApp("async")
+
+    assert client.get("/foreign").data == b"async GET "
+
+
+def test_view_may_return_a_wsgi_application(app: Erlen, client: ErlenClient) -> None:
+    def wsgi(environ: dict[str, t.Any], start_response: t.Any) -> list[bytes]:
+        start_response("202 Accepted", [("Content-Type", "text/plain")])
+        return [b"wsgi saw ", environ["PATH_INFO"].encode()]
+
+    @app.get("/wsgi")
+    def view() -> t.Any:
+        return wsgi
+
+    response = client.get("/wsgi")
+    assert response.status_code == 202
+    assert response.data == b"wsgi saw /wsgi"
+
+
+def test_environ_is_available_on_both_paths(app: Erlen, client: ErlenClient) -> None:
+    @app.get("/environ")
+    def view() -> dict[str, t.Any]:
+        environ = request.environ
+        return {
+            "method": environ["REQUEST_METHOD"],
+            "path": environ["PATH_INFO"],
+            "query": environ["QUERY_STRING"],
+            "remote": environ["REMOTE_ADDR"],
+            "header": environ.get("HTTP_X_CUSTOM"),
+        }
+
+    data = client.get("/environ?a=1", headers={"X-Custom": "yes"}).get_json()
+    assert data == {
+        "method": "GET",
+        "path": "/environ",
+        "query": "a=1",
+        "remote": "127.0.0.1",
+        "header": "yes",
+    }
+
+
+def _scope(path: str, method: str = "GET", **extra: t.Any) -> Scope:
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"example.test")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("example.test", 80),
+    }
+    scope.update(extra)
+    return scope
+
+
+async def _call(app: t.Any, scope: Scope, messages: list[Message]) -> list[Message]:
+    sent: list[Message] = []
+    inbox = list(messages)
+
+    async def receive() -> Message:
+        if inbox:
+            return inbox.pop(0)
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(app(scope, receive, send), timeout=10)
+    return sent
+
+
+def test_asgi_root_path_is_stripped_from_the_path() -> None:
+    app = Erlen(__name__)
+
+    @app.get("/inner")
+    def inner() -> str:
+        return f"{request.root_path}|{request.path}|{request.url}"
+
+    scope = _scope("/mount/inner", root_path="/mount")
+    sent = asyncio.run(_call(app, scope, [{"type": "http.request", "body": b""}]))
+    assert sent[0]["status"] == 200
+    assert sent[1]["body"] == b"/mount|/inner|http://example.test/mount/inner"
+
+
+def test_asgi2_single_argument_call() -> None:
+    app = Erlen(__name__)
+
+    @app.get("/")
+    async def index() -> str:
+        return "asgi2"
+
+    instance = app(_scope("/"))
+
+    async def run() -> list[Message]:
+        return await _call(lambda s, r, w: instance(r, w), _scope("/"), [{"type": "http.request"}])
+
+    sent = asyncio.run(run())
+    assert sent[1]["body"] == b"asgi2"
+
+
+def test_asgi_lifespan_startup_and_shutdown_complete() -> None:
+    app = Erlen(__name__)
+    messages: list[Message] = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent = asyncio.run(_call(app, {"type": "lifespan", "asgi": {"version": "3.0"}}, messages))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_asgi_websocket_is_refused_not_hung() -> None:
+    app = Erlen(__name__)
+    scope = _scope("/ws", type="websocket")
+    sent = asyncio.run(_call(app, scope, [{"type": "websocket.connect"}]))
+    assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+def test_unknown_scope_type_is_an_error() -> None:
+    app = Erlen(__name__)
+    with pytest.raises(ValueError, match="Unsupported ASGI scope type"):
+        asyncio.run(_call(app, {"type": "mystery"}, []))
+
+
+def test_asgi_client_disconnect_closes_the_streamed_generator() -> None:
+    app = Erlen(__name__)
+    events: list[str] = []
+
+    @app.get("/forever")
+    def forever() -> t.Any:
+        async def chunks() -> t.AsyncIterator[str]:
+            try:
+                for number in range(10_000):
+                    yield f"{number}\n"
+                    await asyncio.sleep(0.001)
+            finally:
+                events.append("closed")
+
+        return chunks()
+
+    async def run() -> list[Message]:
+        sent: list[Message] = []
+        disconnected = asyncio.Event()
+        first_request = True
+
+        async def receive() -> Message:
+            nonlocal first_request
+            if first_request:
+                first_request = False
+                return {"type": "http.request", "body": b""}
+            await disconnected.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+            if len(sent) == 4:  # start and three chunks: the client goes away
+                disconnected.set()
+
+        await asyncio.wait_for(app(_scope("/forever"), receive, send), timeout=10)
+        return sent
+
+    sent = asyncio.run(run())
+    assert events == ["closed"]
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    assert 3 <= len(bodies) < 100
+    assert bodies[0]["body"] == b"0\n"
+
+
+def test_asgi_head_sends_headers_without_body() -> None:
+    app = Erlen(__name__)
+
+    @app.get("/")
+    async def index() -> str:
+        return "not sent"
+
+    sent = asyncio.run(_call(app, _scope("/", method="HEAD"), [{"type": "http.request"}]))
+    assert sent[0]["status"] == 200
+    assert (b"content-length", b"8") in sent[0]["headers"]
+    assert sent[1]["body"] == b""
+
+
+def test_asgi_body_arriving_in_chunks(app: Erlen) -> None:
+    @app.post("/echo")
+    async def echo() -> bytes:
+        return request.get_data()
+
+    messages: list[Message] = [
+        {"type": "http.request", "body": b"one ", "more_body": True},
+        {"type": "http.request", "body": b"two ", "more_body": True},
+        {"type": "http.request", "body": b"three", "more_body": False},
+    ]
+    scope = _scope("/echo", method="POST")
+    scope["headers"] = [(b"host", b"x"), (b"transfer-encoding", b"chunked")]
+    sent = asyncio.run(_call(app, scope, messages))
+    assert sent[1]["body"] == b"one two three"
