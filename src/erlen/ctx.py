@@ -191,7 +191,7 @@ class RequestContext:
 
     def copy(self) -> RequestContext:
         """A new context for the same request and session (for use in another thread or task)."""
-        return type(self)(self.app, self.request, self._session)
+        return type(self)(self.app, self.request, self.session)  # the same session object
 
     def __enter__(self) -> RequestContext:
         self.push()

@@ -66,9 +66,8 @@ class NullSession(SecureCookieSession):
     def _fail(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
         raise RuntimeError(
             "The session is unavailable because no secret key was set. Set SECRET_KEY on the"
-            " application (app.config['SECRET_KEY'] = ..., or ERLEN_SECRET_KEY in the environment"
-            " with app.config.from_prefixed_env()) to a long random string, for example from"
-            " `python -c 'import secrets; print(secrets.token_hex())'`."
+            " application (app.config['SECRET_KEY'] = ...) to a long random string, for"
+            " example from `python -c 'import secrets; print(secrets.token_hex())'`."
         )
 
     __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail

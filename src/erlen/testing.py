@@ -19,7 +19,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.test import Client, EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
-from .protocols.asgi import PRESERVE_CONTEXT_EXTENSION
+from .protocols.asgi import PRESERVE_CONTEXT_EXTENSION, call_asgi_app
 from .protocols.wsgi import PRESERVE_CONTEXT_KEY, scope_from_environ
 
 if t.TYPE_CHECKING:
@@ -27,7 +27,6 @@ if t.TYPE_CHECKING:
 
     from .app import Erlen
     from .ctx import RequestContext
-    from .typing import Message
 
 #: The request body is handed to the ASGI app in chunks of this size.
 ASGI_CHUNK_SIZE = 64 * 1024
@@ -75,37 +74,11 @@ async def run_asgi(app: Erlen, environ: WSGIEnvironment) -> tuple[list[bytes], s
     data = stream.read()
     if stream.seekable():  # a followed 307/308 redirect sends the same body again
         stream.seek(0)
-    parts = [data[i : i + ASGI_CHUNK_SIZE] for i in range(0, len(data), ASGI_CHUNK_SIZE)] or [b""]
-    finished = asyncio.Event()
-    started: list[Message] = []
-    chunks: list[bytes] = []
-
-    async def receive() -> Message:
-        if parts:
-            body = parts.pop(0)
-            return {"type": "http.request", "body": body, "more_body": bool(parts)}
-        await finished.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            started.append(message)
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                finished.set()
-
-    try:
-        await app.asgi_app(scope, receive, send)
-    finally:
-        finished.set()
-    if not started:
-        raise RuntimeError("The ASGI app did not start a response.")
-    status = started[0]["status"]
-    headers = Headers(
-        [(key.decode("latin-1"), value.decode("latin-1")) for key, value in started[0]["headers"]]
-    )
-    return chunks, f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}", headers
+    parts = [data[i : i + ASGI_CHUNK_SIZE] for i in range(0, len(data), ASGI_CHUNK_SIZE)]
+    status, headers, chunks = await call_asgi_app(app.asgi_app, scope, parts)
+    # Upper-case reason, as werkzeug's responses (and so the WSGI path) spell the status line.
+    status_line = f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}"
+    return chunks, status_line, Headers(headers)
 
 
 class ErlenClient(Client):

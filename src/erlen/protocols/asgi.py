@@ -204,20 +204,21 @@ def request_from_scope(request_class: type[Request], scope: Scope, body: Request
     return request
 
 
-async def response_from_asgi_app(app: Erlen, asgi_app: ASGIApp, request: Request) -> Response:
-    """Run an ASGI application returned by a view and collect what it sends into a response.
-    Under WSGI the scope is built from the environ."""
-    scope = request.scope if request.scope is not None else scope_from_environ(request.environ)
-    body = request.get_data()
+async def call_asgi_app(
+    asgi_app: ASGIApp, scope: Scope, body_parts: list[bytes]
+) -> tuple[int, list[tuple[str, str]], list[bytes]]:
+    """Call an ASGI HTTP application in-process: ``receive`` delivers ``body_parts``, then a
+    disconnect once the response is complete. Returns the status, headers and body chunks."""
+    parts = list(body_parts) or [b""]
+    finished = asyncio.Event()
     started: list[Message] = []
     chunks: list[bytes] = []
-    delivered = False
 
     async def receive() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        if parts:
+            body = parts.pop(0)
+            return {"type": "http.request", "body": body, "more_body": bool(parts)}
+        await finished.wait()
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
@@ -225,14 +226,26 @@ async def response_from_asgi_app(app: Erlen, asgi_app: ASGIApp, request: Request
             started.append(message)
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                finished.set()
 
-    await asgi_app(scope, receive, send)
+    try:
+        await asgi_app(scope, receive, send)
+    finally:
+        finished.set()
     if not started:
-        raise RuntimeError("The ASGI application returned by the view sent no response.")
-    headers = [
-        (key.decode("latin-1"), value.decode("latin-1")) for key, value in started[0]["headers"]
-    ]
-    return app.response_class(chunks, started[0]["status"], headers, direct_passthrough=True)
+        raise RuntimeError("The ASGI application sent no response.")
+    raw_headers = started[0]["headers"]
+    headers = [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw_headers]
+    return started[0]["status"], headers, chunks
+
+
+async def response_from_asgi_app(app: Erlen, asgi_app: ASGIApp, request: Request) -> Response:
+    """Run an ASGI application returned by a view and collect what it sends into a response.
+    Under WSGI the scope is built from the environ."""
+    scope = request.scope if request.scope is not None else scope_from_environ(request.environ)
+    status, headers, chunks = await call_asgi_app(asgi_app, scope, [request.get_data()])
+    return app.response_class(chunks, status, headers, direct_passthrough=True)
 
 
 async def serve_asgi(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import sys
 import typing as t
 from collections.abc import AsyncIterable, Iterator
 from urllib.parse import quote
 
 from werkzeug.datastructures import EnvironHeaders
-from werkzeug.wsgi import get_input_stream
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
 from ..concurrency import call_inline, drive, iterate_on_thread_loop
 from ..ctx import RequestContext
@@ -32,8 +34,42 @@ def _wsgi_str(value: str) -> str:
     return value.encode("latin-1").decode("utf-8", "replace")
 
 
+class _TerminatedInput(LimitedStream):
+    """``wsgi.input`` of a server that terminates the body itself (``wsgi.input_terminated``),
+    which werkzeug reads unchecked: a body that ends before ``Content-Length`` is a 400, one past
+    the maximum a 413 even when read whole, and the server's own error on a malformed body
+    (gunicorn's ``InvalidChunkSize``) a 400, not a 500."""
+
+    def readinto(self, b: t.Any) -> int | None:
+        try:
+            return super().readinto(b)
+        except HTTPException:
+            raise
+        except Exception as error:
+            raise BadRequest("The request body is malformed.") from error
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        if self._limit_is_max and self.is_exhausted:
+            try:
+                more = self._stream.read(1)
+            except Exception as error:
+                raise BadRequest("The request body is malformed.") from error
+            if more:
+                raise RequestEntityTooLarge()
+        return data
+
+
 def _open_input(environ: WSGIEnvironment, max_content_length: int | None) -> t.IO[bytes]:
-    return get_input_stream(environ, max_content_length=max_content_length)
+    stream = get_input_stream(environ, max_content_length=max_content_length)  # 413 on length
+    if "wsgi.input_terminated" not in environ:
+        return stream
+    length = get_content_length(environ)
+    limit = length if length is not None else max_content_length
+    wrapped = _TerminatedInput(
+        environ["wsgi.input"], sys.maxsize if limit is None else limit, is_max=length is None
+    )
+    return t.cast(t.IO[bytes], wrapped)
 
 
 def request_from_environ(request_class: type[Request], environ: WSGIEnvironment) -> Request:
