@@ -40,9 +40,11 @@ from .wrappers import Request, Response
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from .templating import Environment
     from .testing import ErlenClient
 
 T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+T_template_function = t.TypeVar("T_template_function", bound=Callable[..., t.Any])
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
@@ -66,6 +68,10 @@ class Erlen(Scaffold):
     test_client_class: type[ErlenClient] | None = None
     session_interface: SessionInterface = SecureCookieSessionInterface()
     default_config: dict[str, t.Any] = DEFAULT_CONFIG
+    #: Options for the Jinja environment (``app.jinja_env``), set before it is first used.
+    jinja_options: dict[str, t.Any] = {}
+    #: The class of ``app.jinja_env`` (``erlen.templating.Environment`` when ``None``).
+    jinja_environment: type[Environment] | None = None
 
     def __init__(
         self,
@@ -106,6 +112,15 @@ class Erlen(Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.url_map.fast_static = not (host_matching or subdomain_matching)
         self._got_first_request = False
+        if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise ValueError("static_host is required, and only allowed, with host_matching.")
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=self.send_static_file,
+            )
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:
@@ -221,6 +236,70 @@ class Erlen(Scaffold):
         """Run ``f(error)`` when the application context is popped (after every request)."""
         self.teardown_appcontext_funcs.append(f)
         return f
+
+    # --- templates ------------------------------------------------------------------------------
+
+    @cached_property
+    def jinja_env(self) -> Environment:
+        """The Jinja environment, created on first use (``jinja_options`` apply then)."""
+        from .templating import create_environment
+
+        return create_environment(self)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Whether to autoescape a template: HTML-like files and templates from strings."""
+        from .templating import select_autoescape
+
+        return select_autoescape(filename)
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        """Add ``request``, ``session``, ``g`` and the context processors' values."""
+        from .templating import update_template_context
+
+        update_template_context(self, context)
+
+    def iter_blueprints(self) -> t.Iterator[t.Any]:
+        """The registered blueprints, in registration order."""
+        return iter(self.blueprints.values())
+
+    def _template_registrar(self, kind: str, name: str | Callable[..., t.Any] | None) -> t.Any:
+        # The decorator forms of add_template_filter/test/global; usable as @app.template_x,
+        # @app.template_x() and @app.template_x("name").
+        def register(f: T_template_function) -> T_template_function:
+            getattr(self.jinja_env, kind)[f.__name__ if not isinstance(name, str) else name] = f
+            return f
+
+        return register(name) if callable(name) else register
+
+    @setupmethod
+    def template_filter(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
+        """Register a Jinja filter: ``@app.template_filter()`` or ``("name")``."""
+        return self._template_registrar("filters", name)
+
+    @setupmethod
+    def add_template_filter(self, f: Callable[..., t.Any], name: str | None = None) -> None:
+        """Register a Jinja filter under ``name`` (default: the function's name)."""
+        self._template_registrar("filters", name)(f)
+
+    @setupmethod
+    def template_test(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
+        """Register a Jinja test: ``@app.template_test()`` or ``("name")``."""
+        return self._template_registrar("tests", name)
+
+    @setupmethod
+    def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
+        """Register a Jinja test under ``name`` (default: the function's name)."""
+        self._template_registrar("tests", name)(f)
+
+    @setupmethod
+    def template_global(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
+        """Make a function available in every template: ``@app.template_global()``."""
+        return self._template_registrar("globals", name)
+
+    @setupmethod
+    def add_template_global(self, f: Callable[..., t.Any], name: str | None = None) -> None:
+        """Make ``f`` available in every template under ``name``."""
+        self._template_registrar("globals", name)(f)
 
     # --- contexts -----------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ def is_async_callable(func: t.Any) -> bool:
         target = target.func
     result = inspect.iscoroutinefunction(target) or (
         not inspect.isroutine(target)
+        and not inspect.isclass(target)  # calling a class makes an instance
         and inspect.iscoroutinefunction(getattr(target, "__call__", None))  # noqa: B004
     )
     try:

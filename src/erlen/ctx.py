@@ -24,6 +24,19 @@ _missing = object()
 class _AppCtxGlobals:
     """The ``g`` namespace: attributes that live as long as the application context."""
 
+    # Declared so that type checkers accept any attribute on ``g``.
+    def __getattr__(self, name: str) -> t.Any:
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        self.__dict__[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
     def get(self, name: str, default: t.Any = None) -> t.Any:
         """The attribute ``name``, or ``default`` when it is not set."""
         return self.__dict__.get(name, default)
@@ -120,6 +133,8 @@ class RequestContext:
         self.app = app
         self.request = request
         self._session = session
+        #: The flashed messages taken from the session in this request (see ``flash``).
+        self.flashes: list[tuple[str, str]] | None = None
         self._url_adapter: MapAdapter | object | None = _missing
         self._after_request_functions: list[Callable[[Response], Response]] = []
         self._app_ctx: AppContext | None = None

@@ -8,10 +8,17 @@ import sys
 import typing as t
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import timedelta
 
 from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.utils import cached_property
 
 from . import typing as ft
+
+if t.TYPE_CHECKING:
+    from jinja2 import BaseLoader
+
+    from .wrappers import Response
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
 T_route = t.TypeVar("T_route", bound=ft.RouteCallable)
@@ -21,6 +28,7 @@ T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
 T_error = t.TypeVar("T_error", bound=ft.ErrorHandlerCallable)
 T_url_defaults = t.TypeVar("T_url_defaults", bound=ft.URLDefaultCallable)
 T_url_pre = t.TypeVar("T_url_pre", bound=ft.URLValuePreprocessorCallable)
+T_ctx_processor = t.TypeVar("T_ctx_processor", bound=ft.TemplateContextProcessorCallable)
 
 ErrorHandlerMap = dict[int | None, dict[type[BaseException], ft.ErrorHandlerCallable]]
 
@@ -99,6 +107,8 @@ class Scaffold:
     ) -> None:
         #: The module or package name this object was created in (``__name__``).
         self.import_name = import_name
+        self._static_folder: str | None = None
+        self._static_url_path: str | None = None
         self.static_folder = static_folder
         self.static_url_path = static_url_path
         self.template_folder = template_folder
@@ -120,6 +130,9 @@ class Scaffold:
         ] = defaultdict(list)
         self.url_default_functions: dict[ft.AppOrBlueprintKey, list[ft.URLDefaultCallable]]
         self.url_default_functions = defaultdict(list)
+        self.template_context_processors: dict[
+            ft.AppOrBlueprintKey, list[ft.TemplateContextProcessorCallable]
+        ] = defaultdict(list)
 
     def _check_setup_finished(self, f_name: str) -> None:
         raise NotImplementedError
@@ -193,6 +206,71 @@ class Scaffold:
             return f
 
         return decorator
+
+    # --- templates and static files -----------------------------------------------------------
+
+    @property
+    def static_folder(self) -> str | None:
+        """The absolute path of the static folder, or ``None``."""
+        if self._static_folder is None:
+            return None
+        return os.path.join(self.root_path, self._static_folder)
+
+    @static_folder.setter
+    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
+        self._static_folder = os.fspath(value).rstrip("\\/") if value is not None else None
+
+    @property
+    def has_static_folder(self) -> bool:
+        """Whether a static folder is configured (it need not exist)."""
+        return self._static_folder is not None
+
+    @property
+    def static_url_path(self) -> str | None:
+        """The URL prefix of the static files (``/static`` for a folder named ``static``)."""
+        if self._static_url_path is not None:
+            return self._static_url_path
+        if self.static_folder is not None:
+            return f"/{os.path.basename(self.static_folder)}".rstrip("/")
+        return None
+
+    @static_url_path.setter
+    def static_url_path(self, value: str | None) -> None:
+        self._static_url_path = value.rstrip("/") if value is not None else None
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """The ``Cache-Control: max-age`` for a sent file (``SEND_FILE_MAX_AGE_DEFAULT``); ``None``
+        lets browsers revalidate with the ETag each time."""
+        from .globals import current_app
+
+        value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return int(value)
+
+    def send_static_file(self, filename: str) -> Response:
+        """The view of the ``static`` endpoint: send a file from the static folder."""
+        if self.static_folder is None:
+            raise RuntimeError("'static_folder' must be set to serve static files.")
+        from .helpers import send_from_directory
+
+        max_age = self.get_send_file_max_age(filename)
+        return send_from_directory(self.static_folder, filename, max_age=max_age)
+
+    @cached_property
+    def jinja_loader(self) -> BaseLoader | None:
+        """The Jinja loader of this object's template folder (``None`` without one)."""
+        from .templating import folder_loader
+
+        return folder_loader(self)
+
+    @setupmethod
+    def context_processor(self, f: T_ctx_processor) -> T_ctx_processor:
+        """Decorate ``f()`` returning a dict of values to add to every template's context."""
+        self.template_context_processors[None].append(f)
+        return f
 
     # --- hooks --------------------------------------------------------------------------------
 

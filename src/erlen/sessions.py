@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import typing as t
 from collections.abc import MutableMapping
 from datetime import datetime, timezone
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
+
+from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -130,7 +131,7 @@ class SecureCookieSessionInterface(SessionInterface):
     salt = "cookie-session"
     digest_method = staticmethod(hashlib.sha1)
     key_derivation = "hmac"
-    serializer: t.Any = json
+    serializer: t.Any = TaggedJSONSerializer()
     session_class = SecureCookieSession
 
     def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:

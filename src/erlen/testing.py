@@ -81,6 +81,32 @@ async def run_asgi(app: Erlen, environ: WSGIEnvironment) -> tuple[list[bytes], s
     return chunks, status_line, Headers(headers)
 
 
+class _CloseAtEnd:
+    """A WSGI body that is closed once read to its end, as a server closes it after sending: a
+    streamed response's request context then ends when the test reads ``response.data``."""
+
+    def __init__(self, app_iter: t.Iterable[bytes]) -> None:
+        self._app_iter = app_iter
+        self._iter = iter(app_iter)
+        self._closed = False
+
+    def __iter__(self) -> _CloseAtEnd:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._iter)
+        except StopIteration:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        close = getattr(self._app_iter, "close", None)
+        if not self._closed and close is not None:
+            self._closed = True
+            close()
+
+
 class ErlenClient(Client):
     """The test client of :meth:`Erlen.test_client`.
 
@@ -133,7 +159,10 @@ class ErlenClient(Client):
         self, environ: WSGIEnvironment, buffered: bool = False
     ) -> tuple[t.Iterable[bytes], str, Headers]:
         if not self.asgi:
-            return super().run_wsgi_app(environ, buffered)
+            app_iter, status, headers = super().run_wsgi_app(environ, buffered)
+            if not isinstance(app_iter, list):  # a buffered body is read and closed already
+                app_iter = _CloseAtEnd(app_iter)
+            return app_iter, status, headers
         self._add_cookies_to_wsgi(environ)
         result = asyncio.run(run_asgi(self.application, environ))
         url = urlsplit(f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}")

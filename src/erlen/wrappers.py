@@ -15,7 +15,6 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 
 from werkzeug.datastructures import CombinedMultiDict, FileStorage, Headers, ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
-from werkzeug.formparser import FormDataParser
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.sansio.response import Response as SansIOResponse
@@ -26,6 +25,7 @@ from .globals import _cv_app
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.exceptions import HTTPException
+    from werkzeug.formparser import FormDataParser
     from werkzeug.routing import Rule
 
     from .typing import Scope
@@ -51,7 +51,8 @@ class Request(SansIORequest):
     #: The error raised by URL matching (404, 405, a redirect), kept until dispatch.
     routing_exception: HTTPException | None = None
 
-    form_data_parser_class: type[FormDataParser] = FormDataParser
+    #: The form parser (``werkzeug.formparser.FormDataParser`` when ``None``).
+    form_data_parser_class: type[FormDataParser] | None = None
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
@@ -223,7 +224,11 @@ class Request(SansIORequest):
         return self.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded")
 
     def make_form_data_parser(self) -> FormDataParser:
-        return self.form_data_parser_class(
+        """The parser of form bodies, with this request's limits."""
+        from werkzeug.formparser import FormDataParser  # loads multipart code: only when used
+
+        parser_class = self.form_data_parser_class or FormDataParser
+        return parser_class(
             max_form_memory_size=self.max_form_memory_size,
             max_content_length=self.max_content_length,
             max_form_parts=self.max_form_parts,

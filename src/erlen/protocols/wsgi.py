@@ -126,27 +126,38 @@ def scope_from_environ(environ: WSGIEnvironment) -> Scope:
 def serve_wsgi(
     app: Erlen, environ: WSGIEnvironment, start_response: StartResponse
 ) -> t.Iterable[bytes]:
-    """Handle one WSGI request. A body that is a list is returned as is, after teardown; a
-    streamed body keeps the request context until the server closes it."""
+    """Handle one WSGI request. A body known in advance (a list, the server's file wrapper) is
+    returned after teardown; a streamed body keeps the request context until the server closes
+    it."""
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
-    head = environ.get("REQUEST_METHOD") == "HEAD"
-    response, error = drive(_handle(app, ctx, head))
+    response, error = drive(_handle(app, ctx, environ))
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
     if preserve is not None:
         preserve(ctx)
     start_response(response.status, response.headers.to_wsgi_list())
     body = response.response
-    if head:
+    if environ.get("REQUEST_METHOD") == "HEAD":
         return []
-    if type(body) is list and not response._on_close:
-        if all(type(chunk) is bytes for chunk in body):
-            return t.cast("list[bytes]", body)
-        return list(response.iter_encoded())
-    return StreamedBody(ctx, response, error)
+    if _streams(response, environ):
+        return StreamedBody(ctx, response, error)
+    if type(body) is not list:  # the server's file wrapper: it may use sendfile()
+        return t.cast("t.Iterable[bytes]", body)
+    if all(type(chunk) is bytes for chunk in body):
+        return t.cast("list[bytes]", body)
+    return list(response.iter_encoded())
+
+
+def _streams(response: Response, environ: WSGIEnvironment) -> bool:
+    """Whether the body is produced while it is sent, so the request context must stay."""
+    body = response.response
+    if type(body) is list:
+        return bool(response._on_close)
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    return file_wrapper is None or type(body) is not file_wrapper
 
 
 async def _handle(
-    app: Erlen, ctx: RequestContext, head: bool
+    app: Erlen, ctx: RequestContext, environ: WSGIEnvironment
 ) -> tuple[Response, BaseException | None]:
     # One coroutine for the whole request, so that it is driven once. Teardown runs here unless
     # the body is streamed: then it runs when the server closes the body.
@@ -156,9 +167,10 @@ async def _handle(
     except BaseException as exc:
         await ctx._pop(call_inline, exc)
         raise
+    head = environ.get("REQUEST_METHOD") == "HEAD"
     if head:
         response.close()
-    if head or (type(response.response) is list and not response._on_close):
+    if head or not _streams(response, environ):
         await ctx._pop(call_inline, error)
     return response, error
 
