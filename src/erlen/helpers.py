@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import functools
-import os
 import typing as t
 from collections.abc import Callable, Iterator
-from datetime import datetime
 
-from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import abort as _wz_abort
-from werkzeug.security import safe_join
 from werkzeug.utils import redirect as _wz_redirect
-from werkzeug.utils import send_file as _wz_send_file
 
-from .globals import _cv_app, _cv_request, current_app, request, session
+from .globals import _cv_app, _cv_request, current_app, session
 from .signals import message_flashed
 
 if t.TYPE_CHECKING:
@@ -129,62 +124,3 @@ def get_flashed_messages(
     if with_categories:
         return [(category, message) for category, message in flashes]
     return [message for _category, message in flashes]
-
-
-# --- files --------------------------------------------------------------------------------------
-
-
-def send_file(
-    path_or_file: os.PathLike[str] | str | t.BinaryIO,
-    mimetype: str | None = None,
-    as_attachment: bool = False,
-    download_name: str | None = None,
-    conditional: bool = True,
-    etag: bool | str = True,
-    last_modified: datetime | int | float | None = None,
-    max_age: int | t.Callable[[str | None], int | None] | None = None,
-) -> Response:
-    """A response with a file's contents, read in chunks as it is sent.
-
-    Sets ``Content-Type`` (guessed from the name), ``ETag`` and ``Last-Modified``, answers
-    ``If-None-Match``/``If-Modified-Since`` with 304 and ``Range`` with 206 or 416 when
-    ``conditional``; ``as_attachment`` makes it a download named ``download_name`` (non-ASCII
-    names included). A relative path is relative to the app's root folder. Never pass a path
-    that came from the user: use :func:`send_from_directory` for those.
-    """
-    from werkzeug.wrappers import Response as WerkzeugResponse  # its import loads multipart
-
-    app = current_app
-    rv = _wz_send_file(
-        path_or_file,
-        request.environ,
-        mimetype=mimetype,
-        as_attachment=as_attachment,
-        download_name=download_name,
-        conditional=conditional,
-        etag=etag,
-        last_modified=last_modified,
-        max_age=app.get_send_file_max_age if max_age is None else max_age,
-        use_x_sendfile=app.config["USE_X_SENDFILE"],
-        response_class=WerkzeugResponse,
-        _root_path=app.root_path,
-    )
-    return app.make_response(rv)
-
-
-def safe_file_path(directory: os.PathLike[str] | str, path: str) -> str:
-    """The path of ``path`` inside ``directory``, or a 404 for anything that could leave it:
-    ``..`` segments, absolute paths, backslashes, drive names, NUL bytes."""
-    if "\x00" in path or "\\" in path or (len(path) > 1 and path[1] == ":"):
-        raise NotFound()
-    joined = safe_join(os.fspath(directory), path)
-    if joined is None or not os.path.isfile(joined):
-        raise NotFound()
-    return joined
-
-
-def send_from_directory(directory: os.PathLike[str] | str, path: str, **kwargs: t.Any) -> Response:
-    """Send the file at ``path`` (which may come from the URL) inside ``directory``; a path
-    outside the folder or a missing file is a 404. Takes :func:`send_file`'s options."""
-    full_path = safe_file_path(os.path.join(current_app.root_path, directory), path)
-    return send_file(full_path, **kwargs)

@@ -254,7 +254,7 @@ class Scaffold:
         """The view of the ``static`` endpoint: send a file from the static folder."""
         if self.static_folder is None:
             raise RuntimeError("'static_folder' must be set to serve static files.")
-        from .helpers import send_from_directory
+        from .files import send_from_directory
 
         max_age = self.get_send_file_max_age(filename)
         return send_from_directory(self.static_folder, filename, max_age=max_age)
