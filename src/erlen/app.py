@@ -6,11 +6,9 @@ import logging
 import os
 import sys
 import typing as t
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from urllib.parse import quote as _url_quote
 
-from werkzeug.datastructures import Headers
 from werkzeug.exceptions import (
     Aborter,
     BadRequest,
@@ -18,7 +16,7 @@ from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
 )
-from werkzeug.routing import BuildError, MapAdapter, RequestRedirect, RoutingException
+from werkzeug.routing import BuildError, MapAdapter, RoutingException
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import cached_property
 from werkzeug.utils import redirect as _wz_redirect
@@ -27,14 +25,16 @@ from . import typing as ft
 from .concurrency import Invoker, is_async_callable
 from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .globals import _cv_app, _cv_request
+from .globals import _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
 from .protocols.asgi import response_from_asgi_app, serve_asgi
 from .protocols.wsgi import request_from_environ, serve_wsgi
+from .responses import response_from_value
 from .routing import Rule, UrlMap
 from .scaffold import Scaffold, exception_class_and_code, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .urls import bind_url_map, build_url
 from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:
@@ -45,7 +45,6 @@ if t.TYPE_CHECKING:
 
 T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
 T_template_function = t.TypeVar("T_template_function", bound=Callable[..., t.Any])
-_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
 class Erlen(Scaffold):
@@ -335,37 +334,7 @@ class Erlen(Scaffold):
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """Bind the URL map to a request, or (outside a request) to ``SERVER_NAME``."""
-        config = self.config
-        url_map = self.url_map
-        if request is None:
-            server_name = config["SERVER_NAME"]
-            if server_name is None:
-                return None
-            return url_map.bind(
-                server_name,
-                script_name=config["APPLICATION_ROOT"],
-                url_scheme=config["PREFERRED_URL_SCHEME"],
-                subdomain=None if self.subdomain_matching else url_map.default_subdomain or None,
-            )
-        host = request.host.lower()
-        subdomain: str | None = None
-        configured = config["SERVER_NAME"]
-        use_host = url_map.host_matching or configured is None
-        server_name = host if use_host else configured.lower()
-        if not url_map.host_matching:
-            if not self.subdomain_matching:
-                subdomain = url_map.default_subdomain or ""
-            else:
-                subdomain = _subdomain_of(host, server_name)
-        return url_map.bind(
-            server_name,
-            script_name=request.root_path or "/",
-            subdomain=subdomain,
-            url_scheme=request.scheme,
-            default_method=request.method,
-            path_info=request.path,
-            query_args=request.query_string.decode("latin-1"),
-        )
+        return bind_url_map(self, request)
 
     def url_for(
         self,
@@ -378,41 +347,7 @@ class Erlen(Scaffold):
         **values: t.Any,
     ) -> str:
         """Build the URL of ``endpoint``; see :func:`erlen.url_for`."""
-        req_ctx = _cv_request.get()
-        if req_ctx is not None:
-            url_adapter = req_ctx.url_adapter
-            if endpoint[:1] == ".":
-                blueprint = req_ctx.request.blueprint
-                endpoint = f"{blueprint}{endpoint}" if blueprint is not None else endpoint[1:]
-            if _external is None:
-                _external = _scheme is not None
-        else:
-            app_ctx = _cv_app.get()
-            url_adapter = (
-                app_ctx.url_adapter if app_ctx is not None else self.create_url_adapter(None)
-            )
-            if url_adapter is None:
-                raise RuntimeError(
-                    "Unable to build URLs outside an active request without 'SERVER_NAME'"
-                    " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME'"
-                    " as needed."
-                )
-            if _external is None:
-                _external = True
-        if _scheme is not None and not _external:
-            raise ValueError("When specifying '_scheme', '_external' must be True.")
-        assert url_adapter is not None
-        self.inject_url_defaults(endpoint, values)
-        try:
-            rv = url_adapter.build(
-                endpoint, values, method=_method, url_scheme=_scheme, force_external=_external
-            )
-        except BuildError as error:
-            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
-            return self.handle_url_build_error(error, endpoint, values)
-        if _anchor is not None:
-            rv = f"{rv}#{_url_quote(_anchor, safe=_ANCHOR_SAFE)}"
-        return rv
+        return build_url(self, endpoint, _anchor, _method, _scheme, _external, values)
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
         """Let the ``url_defaults`` functions of the app and the endpoint's blueprints fill in
@@ -454,90 +389,7 @@ class Erlen(Scaffold):
         by a view is run by the pipeline); an ``HTTPException``; or a
         tuple ``(body, status)``, ``(body, headers)`` or ``(body, status, headers)``.
         """
-        status: t.Any = None
-        headers: t.Any = None
-        if type(rv) is tuple:
-            size = len(rv)
-            if size == 3:
-                rv, status, headers = rv
-            elif size == 2:
-                if isinstance(rv[1], (Headers, dict, tuple, list)):
-                    rv, headers = rv
-                else:
-                    rv, status = rv
-            else:
-                raise TypeError(
-                    "The view function did not return a valid response tuple. The tuple must"
-                    " have the form (body, status, headers), (body, status), or (body, headers)."
-                )
-        if rv is None:
-            endpoint = request.endpoint if (request := _current_request()) is not None else None
-            raise TypeError(
-                f"The view function for {endpoint!r} did not return a valid response. The"
-                " function either returned None or ended without a return statement."
-            )
-        response: Response
-        if isinstance(rv, self.response_class):
-            response = rv
-        elif isinstance(rv, (str, bytes, bytearray)):
-            response = self.response_class(rv, status=status, headers=headers)
-            status = headers = None
-        elif isinstance(rv, (dict, list)):
-            response = self.json.response(rv)
-        elif isinstance(rv, HTTPException):
-            response = self._response_from_http_exception(rv)
-        elif isinstance(rv, SansIOResponse):
-            response = self.response_class(
-                getattr(rv, "response", []), rv.status, rv.headers, direct_passthrough=True
-            )
-        elif isinstance(rv, (Iterator, AsyncIterator)):
-            response = self.response_class(rv)
-        elif callable(rv):
-            response = self._response_from_wsgi_app(rv)
-        else:
-            raise TypeError(
-                "The view function did not return a valid response. The return type must be a"
-                " string, dict, list, tuple with headers or status, Response instance, iterator,"
-                f" or WSGI callable, but it was a {type(rv).__name__}."
-            )
-        if status is not None:
-            if isinstance(status, (str, bytes, bytearray)):
-                response.status = status.decode() if not isinstance(status, str) else status
-            else:
-                response.status_code = status
-        if headers:
-            response.headers.update(headers)
-        return response
-
-    def _response_from_http_exception(self, error: HTTPException) -> Response:
-        if error.response is not None:
-            return self.make_response(t.cast(ft.ResponseReturnValue, error.response))
-        if isinstance(error, RequestRedirect):  # its response carries the Location header
-            return self.redirect(error.new_url, error.code)
-        return self.response_class(
-            error.get_body(), error.code, error.get_headers(), direct_passthrough=True
-        )
-
-    def _response_from_wsgi_app(self, wsgi_app: t.Any) -> Response:
-        request = _current_request()
-        if request is None:
-            raise RuntimeError("A WSGI application can only be a response during a request.")
-        started: list[t.Any] = []
-
-        def start_response(status: str, headers: t.Any, exc_info: t.Any = None) -> t.Any:
-            started[:] = [status, headers]
-            return lambda data: None
-
-        body = wsgi_app(request.environ, start_response)
-        if not started:  # a lazy application starts the response on the first chunk
-            body = iter(body)
-            first = next(body, b"")
-            return self._response_from_wsgi_parts(started, [first, *body])
-        return self._response_from_wsgi_parts(started, body)
-
-    def _response_from_wsgi_parts(self, started: list[t.Any], body: t.Any) -> Response:
-        status, headers = started
-        return self.response_class(body, status, headers, direct_passthrough=True)
+        return response_from_value(self, rv)
 
     def redirect(self, location: str, code: int = 302) -> Response:
         """A redirect response to ``location``; :func:`erlen.redirect` calls this."""
@@ -768,17 +620,3 @@ class Erlen(Scaffold):
         options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)
         run_simple(host, port, self, **options)
-
-
-def _current_request() -> Request | None:
-    ctx = _cv_request.get()
-    return ctx.request if ctx is not None else None
-
-
-def _subdomain_of(host: str, server_name: str) -> str:
-    # Strip default ports so "example.com:80" matches "example.com".
-    host_parts = host.split(".")
-    server_parts = server_name.split(".")
-    if host_parts[-len(server_parts) :] != server_parts:
-        return "<invalid>"
-    return ".".join(host_parts[: -len(server_parts)])
