@@ -9,6 +9,7 @@ import typing as t
 from markupsafe import Markup as Markup
 
 from .app import Erlen as Erlen
+from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
 from .ctx import copy_current_request_context as copy_current_request_context

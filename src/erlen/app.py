@@ -40,6 +40,7 @@ from .wrappers import Request, Response
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from .blueprints import Blueprint
     from .templating import Environment
     from .testing import ErlenClient
 
@@ -102,8 +103,8 @@ class Erlen(Scaffold):
         ] = []
         self.teardown_appcontext_funcs: list[ft.TeardownCallable] = []
         self.shell_context_processors: list[Callable[[], dict[str, t.Any]]] = []
-        #: Registered blueprints by name.
-        self.blueprints: dict[str, t.Any] = {}
+        #: Registered blueprints by (dotted) name.
+        self.blueprints: dict[str, Blueprint] = {}
         #: Where extensions keep their state, by extension name.
         self.extensions: dict[str, t.Any] = {}
         self.static_host = static_host
@@ -231,6 +232,13 @@ class Erlen(Scaffold):
             self.view_functions[endpoint] = view_func
 
     @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
+        """Register a blueprint's routes and functions on the app. Options override the
+        blueprint's own: ``url_prefix``, ``subdomain``, ``url_defaults``, and ``name`` to
+        register the same blueprint twice."""
+        blueprint.register(self, options)
+
+    @setupmethod
     def teardown_appcontext(self, f: T_teardown) -> T_teardown:
         """Run ``f(error)`` when the application context is popped (after every request)."""
         self.teardown_appcontext_funcs.append(f)
@@ -257,7 +265,7 @@ class Erlen(Scaffold):
 
         update_template_context(self, context)
 
-    def iter_blueprints(self) -> t.Iterator[t.Any]:
+    def iter_blueprints(self) -> t.Iterator[Blueprint]:
         """The registered blueprints, in registration order."""
         return iter(self.blueprints.values())
 
