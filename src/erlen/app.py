@@ -34,6 +34,7 @@ from .responses import response_from_value
 from .routing import Rule, UrlMap
 from .scaffold import Scaffold, exception_class_and_code, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .signals import got_request_exception, request_finished, request_started, send_signal
 from .urls import bind_url_map, build_url
 from .wrappers import Request, Response
 
@@ -430,6 +431,8 @@ class Erlen(Scaffold):
         try:
             try:
                 self._match_request(ctx)
+                if request_started.receivers:
+                    await send_signal(request_started, self, invoke)
                 rv = None
                 if self.before_request_funcs or self.url_value_preprocessors:
                     rv = await self._preprocess_request(request, invoke)
@@ -449,7 +452,12 @@ class Erlen(Scaffold):
             except Exception as error:
                 rv = await self._handle_user_exception(request, error, invoke)
             response = self.make_response(rv)
-            if ctx._after_request_functions or self.after_request_funcs or ctx.session_opened:
+            if (
+                ctx._after_request_functions
+                or self.after_request_funcs
+                or ctx.session_opened
+                or request_finished.receivers
+            ):
                 response = await self._process_response(ctx, response, invoke)
             return response, None
         except Exception as error:
@@ -534,6 +542,8 @@ class Erlen(Scaffold):
     async def _handle_exception(
         self, ctx: RequestContext, error: Exception, invoke: Invoker
     ) -> Response:
+        if got_request_exception.receivers:
+            await send_signal(got_request_exception, self, invoke, exception=error)
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
             propagate = self.testing or self.debug
@@ -578,6 +588,8 @@ class Erlen(Scaffold):
             session = ctx.session
             if not self.session_interface.is_null_session(session):
                 self.session_interface.save_session(self, session, response)
+        if request_finished.receivers:
+            await send_signal(request_finished, self, invoke, response=response)
         return response
 
     # --- serving ------------------------------------------------------------------------------

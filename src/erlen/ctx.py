@@ -9,6 +9,13 @@ from types import TracebackType
 
 from .concurrency import Invoker, call_inline, drive, is_async_callable
 from .globals import _cv_app, _cv_request
+from .signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    request_tearing_down,
+    send_signal,
+)
 
 if t.TYPE_CHECKING:
     from werkzeug.routing import MapAdapter
@@ -93,13 +100,28 @@ class AppContext:
         """Make this the current application context."""
         self._saved.append(_cv_app.get())
         _cv_app.set(self)
+        if appcontext_pushed.receivers:
+            drive(send_signal(appcontext_pushed, self.app, call_inline))
+
+    @property
+    def _pop_has_work(self) -> bool:
+        """Whether popping runs any function (else :meth:`_restore` is all it does)."""
+        return bool(
+            self.app.teardown_appcontext_funcs
+            or appcontext_tearing_down.receivers
+            or appcontext_popped.receivers
+        )
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
         try:
             for func in reversed(self.app.teardown_appcontext_funcs):
                 await invoke(func, exc)
+            if appcontext_tearing_down.receivers:
+                await send_signal(appcontext_tearing_down, self.app, invoke, exc=exc)
         finally:
             self._restore()
+        if appcontext_popped.receivers:
+            await send_signal(appcontext_popped, self.app, invoke)
 
     def _restore(self) -> None:
         _cv_app.set(self._saved.pop())
@@ -189,13 +211,15 @@ class RequestContext:
                 for name in (*self.request.blueprints, None):
                     for func in reversed(self.app.teardown_request_funcs.get(name, ())):
                         await invoke(func, exc)
+                if request_tearing_down.receivers:
+                    await send_signal(request_tearing_down, self.app, invoke, exc=exc)
                 close = getattr(self.request, "close", None)
                 if close is not None:
                     close()
         finally:
             _cv_request.set(previous)
             if pushed_app_ctx is not None:
-                if self.app.teardown_appcontext_funcs:
+                if pushed_app_ctx._pop_has_work:
                     await pushed_app_ctx._pop(invoke, exc)
                 else:
                     pushed_app_ctx._restore()

@@ -5,7 +5,12 @@ erlen sends a signal only when it has receivers, so an app that connects none pa
 
 from __future__ import annotations
 
-from blinker import Namespace
+import typing as t
+
+from blinker import Namespace, Signal
+
+if t.TYPE_CHECKING:
+    from .concurrency import Invoker
 
 _signals = Namespace()
 
@@ -19,3 +24,10 @@ appcontext_tearing_down = _signals.signal("appcontext-tearing-down")
 appcontext_pushed = _signals.signal("appcontext-pushed")
 appcontext_popped = _signals.signal("appcontext-popped")
 message_flashed = _signals.signal("message-flashed")
+
+
+async def send_signal(signal: Signal, sender: t.Any, invoke: Invoker, **kwargs: t.Any) -> None:
+    """Call ``signal``'s receivers for ``sender`` through the invoker, so sync and async
+    receivers both work on both protocols. Check ``signal.receivers`` first on hot paths."""
+    for receiver in signal.receivers_for(sender):
+        await invoke(receiver, sender, **kwargs)
