@@ -19,9 +19,7 @@ import time
 import typing as t
 from collections.abc import Callable
 
-sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/src")
-
-from erlen import Erlen  # noqa: E402
+from erlen import Erlen
 
 Run = Callable[[int], None]
 
