@@ -5,9 +5,9 @@ The request pipeline is a coroutine. An *invoker* decides how it calls a user fu
 - :func:`call_inline` (WSGI): sync functions are called directly; async ones run to completion on
   an event loop owned by the current thread and reused across requests. Nothing in the pipeline
   ever suspends, so :func:`drive` finishes it with a single ``send(None)``, no loop involved.
-- the ASGI invoker (``protocols.asgi.RequestBody.invoke``): async functions are awaited on the
-  server's loop; sync ones run in a bounded worker thread pool (:func:`run_in_worker`) with the
-  context copied, so they never block the loop.
+- :class:`WorkerInvoker` (ASGI): async functions are awaited on the server's loop; sync ones run
+  in a bounded worker thread pool (:func:`run_in_worker`) with the context copied, so they never
+  block the loop.
 """
 
 from __future__ import annotations
@@ -118,6 +118,33 @@ async def run_in_worker(func: Callable[..., T], /, *args: t.Any, **kwargs: t.Any
     ctx = contextvars.copy_context()
     call = functools.partial(ctx.run, func, *args, **kwargs)
     return await loop.run_in_executor(_worker_pool(), call)
+
+
+class WorkerInvoker:
+    """The ASGI invoker: async functions are awaited on the loop, sync ones run in the worker
+    pool. :meth:`before_async` runs first when async code is about to run (a request body
+    reads itself there)."""
+
+    async def before_async(self) -> None:
+        """Prepare for async code running on the loop; nothing by default."""
+
+    async def __call__(self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        if is_async_callable(func):
+            await self.before_async()
+            return await func(*args, **kwargs)
+        result = await run_in_worker(func, *args, **kwargs)
+        if type(result) is CoroutineType:  # a sync wrapper around an async function
+            try:
+                await self.before_async()
+            except BaseException:
+                result.close()
+                raise
+            return await result
+        return result
+
+
+#: The ASGI invoker for connections without a request body (WebSockets, lifespan).
+call_in_worker = WorkerInvoker()
 
 
 def iterate_on_thread_loop(iterable: t.AsyncIterable[T]) -> Iterator[T]:

@@ -112,6 +112,10 @@ class ErlenClient(Client):
 
     ``with client:`` keeps the context of the last request active after it returns, so a test
     can look at ``request``, ``session`` and ``g``.
+
+    Responses are read in full before ``open`` returns (``buffered=True``), so a streamed body
+    has run its teardown by then, as on both paths; pass ``buffered=False`` to read it lazily,
+    and close the response when done.
     """
 
     application: Erlen
@@ -140,7 +144,7 @@ class ErlenClient(Client):
     def open(
         self,
         *args: t.Any,
-        buffered: bool = False,
+        buffered: bool = True,
         follow_redirects: bool = False,
         **kwargs: t.Any,
     ) -> TestResponse:

@@ -4,240 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import os
-import sys
-import tempfile
 import typing as t
-from collections.abc import AsyncIterable, AsyncIterator, Callable
-from types import CoroutineType
+from collections.abc import AsyncIterable, AsyncIterator
 
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
-
-from ..concurrency import is_async_callable, iterate_in_worker, run_in_worker
+from ..concurrency import iterate_in_worker, run_in_worker
 from ..ctx import RequestContext
+from .asgi_request import FileChunks, RequestBody, request_from_scope
 from .wsgi import scope_from_environ
 
 if t.TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
-
     from ..app import Erlen
     from ..typing import ASGIApp, Message, Receive, Scope, Send
     from ..wrappers import Request, Response
 
 #: Files are sent in reads of this size.
 FILE_CHUNK_SIZE = 64 * 1024
-#: Bodies larger than this are spooled to a temporary file while they are read.
-SPOOL_SIZE = 1024 * 1024
 #: The scope extension through which the test client keeps the request context.
 PRESERVE_CONTEXT_EXTENSION = "erlen.preserve_context"
-
-
-class RequestBody:
-    """The body of one ASGI request, read from ``receive`` with the size limit applied.
-
-    Sync code (in a worker thread) reads it on demand; before an async view or hook runs, the
-    invoker reads it first, since async code cannot block the loop to wait for it.
-    """
-
-    __slots__ = ("_buffer", "_loop", "_receive", "_scope", "request")
-
-    def __init__(self, scope: Scope, receive: Receive) -> None:
-        self._scope = scope
-        self._receive = receive
-        self._buffer: t.IO[bytes] | None = None
-        self._loop = asyncio.get_running_loop()
-        self.request: Request | None = None
-
-    def _content_length(self) -> tuple[bool, int | None]:
-        """Whether a body was announced, and its length if known."""
-        for key, value in self._scope["headers"]:
-            if key == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    return False, None
-                return length > 0, length
-            if key == b"transfer-encoding" and b"chunked" in value.lower():
-                return True, None
-        return False, None
-
-    @property
-    def pending(self) -> bool:
-        """Whether a body is announced and not read yet."""
-        return self._buffer is None and self._content_length()[0]
-
-    async def load(self, limit: int | None) -> None:
-        """Read the whole body (once); 413 when it is, or turns out to be, over ``limit``."""
-        if self._buffer is not None:
-            return
-        announced, length = self._content_length()
-        if not announced:
-            self._buffer = io.BytesIO()
-            return
-        self._buffer = io.BytesIO()  # what later reads see if this one fails
-        if limit is not None and length is not None and length > limit:
-            raise RequestEntityTooLarge()
-        buffer: t.IO[bytes] = io.BytesIO()
-        size = 0
-        while True:
-            message = await self._receive()
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnected()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if limit is not None and size > limit:
-                raise RequestEntityTooLarge()
-            if size > SPOOL_SIZE and isinstance(buffer, io.BytesIO):
-                spooled = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the request)
-                spooled.write(buffer.getbuffer())
-                buffer = t.cast(t.IO[bytes], spooled)
-            buffer.write(chunk)
-            if not message.get("more_body", False):
-                break
-        buffer.seek(0)
-        self._buffer = buffer
-
-    def open(self, limit: int | None) -> t.IO[bytes]:
-        """The body as a file; from a worker thread, waits for it to be read on the loop."""
-        if self._buffer is None and not self._content_length()[0]:
-            self._buffer = io.BytesIO()
-        if self._buffer is None:
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is self._loop:
-                raise RuntimeError("The request body was not read before this async code ran.")
-            asyncio.run_coroutine_threadsafe(self.load(limit), self._loop).result()
-        assert self._buffer is not None
-        return self._buffer
-
-    async def invoke(self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        """The ASGI invoker: await async functions (body read first), run sync ones in a worker
-        thread."""
-        if is_async_callable(func):
-            if self._buffer is None and self.request is not None and self.pending:
-                await self.load(self.request.max_content_length)
-            return await func(*args, **kwargs)
-        result = await run_in_worker(func, *args, **kwargs)
-        if type(result) is CoroutineType:  # a sync wrapper around an async function
-            if self._buffer is None and self.request is not None and self.pending:
-                try:  # the body must be read before async code runs on the loop
-                    await self.load(self.request.max_content_length)
-                except BaseException:
-                    result.close()
-                    raise
-            return await result
-        return result
-
-
-class FileChunks:
-    """``wsgi.file_wrapper`` in the environ of an ASGI request: marks a file body so the adapter
-    sends it in large reads in a worker thread, or by path where the server supports the
-    ``http.response.pathsend`` extension, instead of one thread hop per 8 KiB."""
-
-    def __init__(self, file: t.IO[bytes], buffer_size: int = 8192) -> None:
-        self.file = file
-        self.buffer_size = buffer_size
-
-    def __iter__(self) -> FileChunks:
-        return self
-
-    def __next__(self) -> bytes:
-        data = self.file.read(self.buffer_size)
-        if not data:
-            raise StopIteration()
-        return data
-
-    # werkzeug's range responses seek in the file through these.
-    def seekable(self) -> bool:
-        return hasattr(self.file, "seekable") and self.file.seekable()
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self.file.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self.file.tell()
-
-    def close(self) -> None:
-        self.file.close()
-
-
-class _LazyInput(io.RawIOBase):
-    """``wsgi.input`` of the environ built for an ASGI request: reads the body on first use."""
-
-    def __init__(self, body: RequestBody) -> None:
-        self._body = body
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: t.Any) -> int:
-        limit = self._body.request.max_content_length if self._body.request else None
-        return self._body.open(limit).readinto(buffer)  # type: ignore[attr-defined, no-any-return]
-
-
-def _environ_from_scope(scope: Scope, body: RequestBody) -> WSGIEnvironment:
-    server = scope.get("server") or ("localhost", 80)
-    client = scope.get("client") or ("", 0)
-    root_path = scope.get("root_path", "")
-    path = scope["path"]
-    if root_path and path.startswith(root_path):
-        path = path[len(root_path) :]
-    environ: WSGIEnvironment = {
-        "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": root_path.encode().decode("latin-1"),
-        "PATH_INFO": path.encode().decode("latin-1"),
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-        "SERVER_NAME": server[0],
-        "SERVER_PORT": str(server[1] or 80),
-        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
-        "REMOTE_ADDR": client[0],
-        "REMOTE_PORT": str(client[1]),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": io.BufferedReader(_LazyInput(body)),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.input_terminated": True,
-        "wsgi.file_wrapper": FileChunks,
-        "asgi.scope": scope,
-    }
-    for key, value in scope["headers"]:
-        name = key.decode("latin-1").upper().replace("-", "_")
-        if name not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = f"HTTP_{name}"
-        text = value.decode("latin-1")
-        environ[name] = f"{environ[name]},{text}" if name in environ else text
-    return environ
-
-
-def request_from_scope(request_class: type[Request], scope: Scope, body: RequestBody) -> Request:
-    """Build a request from an ASGI HTTP scope; headers are decoded on first use."""
-    root_path = scope.get("root_path", "")
-    path = scope["path"]
-    if root_path and path.startswith(root_path):
-        path = path[len(root_path) :] or "/"
-    server = scope.get("server")
-    client = scope.get("client")
-    request = request_class(
-        scope["method"],
-        scope.get("scheme", "http"),
-        (server[0], server[1]) if server else None,
-        root_path.rstrip("/"),
-        path,
-        scope.get("query_string", b""),
-        scope["headers"],
-        client[0] if client else None,
-        body=body.open,
-        environ=lambda: _environ_from_scope(scope, body),
-        scope=scope,
-    )
-    body.request = request
-    return request
 
 
 async def call_asgi_app(
@@ -300,7 +84,7 @@ async def serve_asgi(app: Erlen, scope: Scope, receive: Receive, send: Send) -> 
 async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     body = RequestBody(scope, receive)
     ctx = RequestContext(app, request_from_scope(app.request_class, scope, body))
-    invoke = body.invoke
+    invoke = body
     ctx.push()
     try:
         response, error = await app.handle_request(ctx, invoke)
