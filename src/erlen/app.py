@@ -16,7 +16,7 @@ from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
 )
-from werkzeug.routing import BuildError, MapAdapter, RoutingException
+from werkzeug.routing import BuildError, MapAdapter, RoutingException, WebsocketMismatch
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import cached_property
 from werkzeug.utils import redirect as _wz_redirect
@@ -34,18 +34,28 @@ from .responses import response_from_value
 from .routing import Rule, UrlMap
 from .scaffold import Scaffold, exception_class_and_code, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
-from .signals import got_request_exception, request_finished, request_started, send_signal
+from .signals import (
+    got_request_exception,
+    request_finished,
+    request_started,
+    send_signal,
+    websocket_finished,
+    websocket_started,
+)
 from .urls import bind_url_map, build_url
+from .websockets import UpgradeRequired, WebSocket, WebSocketDisconnect
 from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
     from .blueprints import Blueprint
+    from .cli import ErlenCliRunner
     from .templating import Environment
     from .testing import ErlenClient
 
 T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+T_shell_context = t.TypeVar("T_shell_context", bound=Callable[[], dict[str, t.Any]])
 T_template_function = t.TypeVar("T_template_function", bound=Callable[..., t.Any])
 
 
@@ -59,6 +69,7 @@ class Erlen(Scaffold):
     """
 
     request_class: type[Request] = Request
+    websocket_class: type[WebSocket] = WebSocket
     response_class: type[Response] = Response
     url_rule_class: type[Rule] = Rule
     url_map_class: type[UrlMap] = UrlMap
@@ -67,6 +78,8 @@ class Erlen(Scaffold):
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
     aborter_class: type[Aborter] = Aborter
     test_client_class: type[ErlenClient] | None = None
+    #: The class of :meth:`test_cli_runner` (``erlen.testing.ErlenCliRunner`` when ``None``).
+    test_cli_runner_class: type[ErlenCliRunner] | None = None
     session_interface: SessionInterface = SecureCookieSessionInterface()
     default_config: dict[str, t.Any] = DEFAULT_CONFIG
     #: Options for the Jinja environment (``app.jinja_env``), set before it is first used.
@@ -245,6 +258,31 @@ class Erlen(Scaffold):
         self.teardown_appcontext_funcs.append(f)
         return f
 
+    @setupmethod
+    def shell_context_processor(self, f: T_shell_context) -> T_shell_context:
+        """Register ``f()`` returning a dict of names to preload in ``erlen shell``."""
+        self.shell_context_processors.append(f)
+        return f
+
+    def make_shell_context(self) -> dict[str, t.Any]:
+        """The names ``erlen shell`` starts with: ``app``, ``g`` and the processors' values."""
+        from .globals import g
+
+        context: dict[str, t.Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            context.update(processor())
+        return context
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        """Open a file relative to :attr:`instance_path`. Unlike :meth:`open_resource`, any mode
+        is allowed: the instance folder holds the deployment's own (writable) files."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
     # --- templates ------------------------------------------------------------------------------
 
     @cached_property
@@ -338,6 +376,14 @@ class Erlen(Scaffold):
 
         cls = self.test_client_class or ErlenClient
         return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def test_cli_runner(self, **kwargs: t.Any) -> ErlenCliRunner:
+        """A click runner whose ``invoke`` runs this app's CLI commands (``app.cli`` by
+        default) with the app loaded, for testing custom commands."""
+        from .cli import ErlenCliRunner
+
+        cls = self.test_cli_runner_class or ErlenCliRunner
+        return cls(self, **kwargs)
 
     # --- URLs ---------------------------------------------------------------------------------
 
@@ -463,10 +509,43 @@ class Erlen(Scaffold):
         except Exception as error:
             return await self._handle_exception(ctx, error, invoke), error
 
+    async def handle_websocket(
+        self, ctx: RequestContext, invoke: Invoker
+    ) -> tuple[Response | None, BaseException | None]:
+        """Run one WebSocket connection through the pipeline: match, ``before_websocket`` hooks,
+        the handler, ``after_websocket`` hooks. Returns the response that refuses the handshake
+        (``None`` once the handler ran) and the unhandled error, as :meth:`handle_request`."""
+        self._got_first_request = True
+        websocket = ctx.request
+        try:
+            try:
+                self._match_request(ctx)
+                if websocket_started.receivers:
+                    await send_signal(websocket_started, self, invoke)
+                rv = await self._preprocess_request(websocket, invoke, self.before_websocket_funcs)
+                if rv is None:
+                    if websocket.routing_exception is not None:
+                        raise websocket.routing_exception
+                    handler = self.view_functions[t.cast(Rule, websocket.url_rule).endpoint]
+                    rv = await invoke(handler, **t.cast("dict[str, t.Any]", websocket.view_args))
+            except WebSocketDisconnect:
+                rv = None  # the client left: the handler's normal end
+            except Exception as error:
+                rv = await self._handle_user_exception(websocket, error, invoke)
+            response = None if rv is None else self.make_response(rv)
+            for name in (*websocket.blueprints, None):
+                for func in reversed(self.after_websocket_funcs.get(name, ())):
+                    response = await invoke(func, response)
+            if websocket_finished.receivers:
+                await send_signal(websocket_finished, self, invoke, response=response)
+            return response, None
+        except Exception as error:
+            return await self._handle_exception(ctx, error, invoke), error
+
     def _match_request(self, ctx: RequestContext) -> None:
         request = ctx.request
         url_map = self.url_map
-        if url_map.fast_static:
+        if url_map.fast_static and not request.is_websocket:
             rule = url_map.match_static(request.path, request.method)
             if rule is not None:
                 request.url_rule, request.view_args = rule, {}
@@ -476,16 +555,23 @@ class Erlen(Scaffold):
             assert adapter is not None
             rule, args = adapter.match(return_rule=True)
             request.url_rule, request.view_args = rule, dict(args)
+        except WebsocketMismatch as error:
+            request.routing_exception = error if request.is_websocket else UpgradeRequired()
         except HTTPException as error:
             request.routing_exception = error
 
-    async def _preprocess_request(self, request: Request, invoke: Invoker) -> t.Any:
+    async def _preprocess_request(
+        self,
+        request: Request,
+        invoke: Invoker,
+        hooks: dict[ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]] | None = None,
+    ) -> t.Any:
         names = (None, *reversed(request.blueprints))
         for name in names:
             for preprocessor in self.url_value_preprocessors.get(name, ()):
                 preprocessor(request.endpoint, request.view_args)
         for name in names:
-            for func in self.before_request_funcs.get(name, ()):
+            for func in (self.before_request_funcs if hooks is None else hooks).get(name, ()):
                 rv = await invoke(func)
                 if rv is not None:
                     return rv

@@ -165,6 +165,8 @@ class Blueprint(Scaffold):
     def register(self, app: Erlen, options: dict[str, t.Any]) -> None:
         """Register on ``app`` (called by :meth:`Erlen.register_blueprint`)."""
         self_name = options.get("name", self.name)
+        if not self_name or "." in self_name:
+            raise ValueError("'name' may not be empty or contain a dot '.' character.")
         name = f"{options.get('name_prefix', '')}.{self_name}".lstrip(".")
         if name in app.blueprints:
             which = "this" if app.blueprints[name] is self else "a different"
@@ -186,6 +188,13 @@ class Blueprint(Scaffold):
         self._merge_into(app, name)
         for deferred in self.deferred_functions:
             deferred(state)
+        if "cli" in self.__dict__:  # bp.cli was used (click is imported only then)
+            from .cli import register_blueprint_commands
+
+            cli_group = options.get("cli_group", self.cli_group)
+            register_blueprint_commands(
+                app, self.cli, name if cli_group is _sentinel else cli_group
+            )
         for blueprint, nested_options in self._blueprints:
             blueprint.register(app, self._nested_options(state, blueprint, nested_options, name))
 
@@ -223,6 +232,8 @@ class Blueprint(Scaffold):
         registries: tuple[tuple[t.Any, dict[t.Any, list[t.Any]]], ...] = (
             (self.before_request_funcs, app.before_request_funcs),
             (self.after_request_funcs, app.after_request_funcs),
+            (self.before_websocket_funcs, app.before_websocket_funcs),
+            (self.after_websocket_funcs, app.after_websocket_funcs),
             (self.teardown_request_funcs, app.teardown_request_funcs),
             (self.url_default_functions, app.url_default_functions),
             (self.url_value_preprocessors, app.url_value_preprocessors),

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import json
+import os
+import types
 import typing as t
+from collections.abc import Callable
 from datetime import timedelta
 
 DEFAULT_CONFIG: dict[str, t.Any] = {
@@ -65,6 +70,93 @@ class Config(dict[str, t.Any]):
             if key.isupper():
                 self[key] = getattr(obj, key)
 
+    def _path(self, filename: str | os.PathLike[str]) -> str:
+        return os.path.join(self.root_path, os.fspath(filename))
+
+    def from_pyfile(self, filename: str | os.PathLike[str], silent: bool = False) -> bool:
+        """Update from the upper-case names a Python file defines (``root_path``-relative).
+
+        Returns ``False`` when the file is missing and ``silent`` is true.
+        """
+        path = self._path(filename)
+        namespace = types.ModuleType("config")
+        namespace.__file__ = path
+        try:
+            with open(path, "rb") as file:
+                code = compile(file.read(), path, "exec")
+        except OSError as error:
+            if silent and _is_missing(error):
+                return False
+            raise _with_context(error, "Unable to load configuration file") from None
+        exec(code, namespace.__dict__)
+        self.from_object(namespace)
+        return True
+
+    def from_file(
+        self,
+        filename: str | os.PathLike[str],
+        load: Callable[[t.IO[t.Any]], t.Mapping[str, t.Any]],
+        silent: bool = False,
+        text: bool = True,
+    ) -> bool:
+        """Update from a file parsed by ``load`` (``json.load``; ``tomllib.load`` with
+        ``text=False``); the file name is ``root_path``-relative.
+
+        Returns ``False`` when the file is missing and ``silent`` is true.
+        """
+        path = self._path(filename)
+        try:
+            with open(path, "r" if text else "rb") as file:
+                data = load(file)
+        except OSError as error:
+            if silent and _is_missing(error):
+                return False
+            raise _with_context(error, "Unable to load configuration file") from None
+        if not isinstance(data, t.Mapping):
+            raise TypeError(f"{path!r} did not load as a mapping but as {type(data).__name__!r}.")
+        return self.from_mapping(data)
+
+    def from_envvar(self, variable_name: str, silent: bool = False) -> bool:
+        """Update from the Python file named by the environment variable ``variable_name``."""
+        filename = os.environ.get(variable_name)
+        if not filename:
+            if silent:
+                return False
+            raise RuntimeError(
+                f"The environment variable {variable_name!r} is not set, so no configuration"
+                " file could be loaded from it. Set it to the path of a configuration file."
+            )
+        return self.from_pyfile(filename, silent=silent)
+
+    def from_prefixed_env(
+        self, prefix: str = "ERLEN", *, loads: Callable[[str], t.Any] = json.loads
+    ) -> bool:
+        """Update from the environment variables named ``{prefix}_KEY``.
+
+        Values are parsed with ``loads`` (JSON: ``1``, ``true``, ``[1, 2]``...), falling back to
+        the string. Double underscores set nested keys: ``ERLEN_DB__HOST`` sets
+        ``config["DB"]["HOST"]``.
+        """
+        start = f"{prefix}_"
+        for variable in sorted(os.environ):
+            if not variable.startswith(start) or variable == start:
+                continue
+            raw = os.environ[variable]
+            try:
+                value = loads(raw)
+            except Exception:
+                value = raw
+            *parents, key = variable[len(start) :].split("__")
+            target: t.MutableMapping[str, t.Any] = self
+            for parent in parents:
+                target = target.setdefault(parent, {})
+                if not isinstance(target, t.MutableMapping):
+                    raise TypeError(
+                        f"Cannot set {variable!r}: the config value {parent!r} is not a dict."
+                    )
+            target[key] = value
+        return True
+
     def get_namespace(
         self, namespace: str, lowercase: bool = True, trim_namespace: bool = True
     ) -> dict[str, t.Any]:
@@ -79,3 +171,13 @@ class Config(dict[str, t.Any]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {dict.__repr__(self)}>"
+
+
+def _is_missing(error: OSError) -> bool:
+    return error.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR)
+
+
+def _with_context(error: OSError, what: str) -> OSError:
+    # OSError's message then reads: [Errno 2] Unable to load ... (No such file ...): '/the/path'
+    error.strerror = f"{what} ({error.strerror})"
+    return error

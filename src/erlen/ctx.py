@@ -213,9 +213,7 @@ class RequestContext:
                         await invoke(func, exc)
                 if request_tearing_down.receivers:
                     await send_signal(request_tearing_down, self.app, invoke, exc=exc)
-                close = getattr(self.request, "close", None)
-                if close is not None:
-                    close()
+                self.request.release_resources()
         finally:
             _cv_request.set(previous)
             if pushed_app_ctx is not None:

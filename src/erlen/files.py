@@ -68,6 +68,10 @@ def send_file(
         _root_path=app.root_path,
     )
     response = app.make_response(rv)
+    if response.status_code in (304, 412):  # a conditional answer has no body: not the file
+        response.close()
+        response.response = []
+        response.headers.remove("Content-Length")
     if ranges is not None and response.status_code == 200 and _if_range_matches(response):
         _answer_ranges(response, ranges)
     return response

@@ -17,6 +17,7 @@ if t.TYPE_CHECKING:
     from .app import Erlen
     from .ctx import AppContext, RequestContext, _AppCtxGlobals
     from .sessions import SessionMixin
+    from .websockets import WebSocket
     from .wrappers import Request
 
 _no_app_msg = """\
@@ -53,3 +54,13 @@ current_app: Erlen = t.cast("Erlen", LocalProxy(lambda: _app_ctx().app))
 g: _AppCtxGlobals = t.cast("_AppCtxGlobals", LocalProxy(lambda: _app_ctx().g))
 request: Request = t.cast("Request", LocalProxy(lambda: _request_ctx().request))
 session: SessionMixin = t.cast("SessionMixin", LocalProxy(lambda: _request_ctx().session))
+
+
+def _websocket() -> WebSocket:
+    current = _request_ctx().request
+    if not current.is_websocket:
+        raise RuntimeError("Working outside of a WebSocket handler: this request is HTTP.")
+    return t.cast("WebSocket", current)
+
+
+websocket: WebSocket = t.cast("WebSocket", LocalProxy(_websocket))

@@ -10,7 +10,7 @@ from werkzeug.exceptions import abort as _wz_abort
 from werkzeug.utils import redirect as _wz_redirect
 
 from .globals import _cv_app, _cv_request, current_app, session
-from .signals import message_flashed
+from .signals import message_flashed, run_receiver_sync
 
 if t.TYPE_CHECKING:
     from werkzeug.sansio.response import Response as SansIOResponse
@@ -102,6 +102,7 @@ def flash(message: str, category: str = "message") -> None:
     if message_flashed.receivers:
         message_flashed.send(
             current_app._get_current_object(),  # type: ignore[attr-defined]
+            _async_wrapper=run_receiver_sync,
             message=message,
             category=category,
         )

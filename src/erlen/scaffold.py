@@ -18,6 +18,7 @@ from . import typing as ft
 if t.TYPE_CHECKING:
     from jinja2 import BaseLoader
 
+    from .cli import AppGroup
     from .wrappers import Response
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
@@ -123,6 +124,10 @@ class Scaffold:
         self.before_request_funcs = defaultdict(list)
         self.after_request_funcs: dict[ft.AppOrBlueprintKey, list[ft.AfterRequestCallable]]
         self.after_request_funcs = defaultdict(list)
+        self.before_websocket_funcs: dict[ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]]
+        self.before_websocket_funcs = defaultdict(list)
+        self.after_websocket_funcs: dict[ft.AppOrBlueprintKey, list[ft.AfterRequestCallable]]
+        self.after_websocket_funcs = defaultdict(list)
         self.teardown_request_funcs: dict[ft.AppOrBlueprintKey, list[ft.TeardownCallable]]
         self.teardown_request_funcs = defaultdict(list)
         self.url_value_preprocessors: dict[
@@ -197,6 +202,17 @@ class Scaffold:
         """Shortcut for :meth:`route` with ``methods=["PATCH"]``."""
         return self._method_route("PATCH", rule, options)
 
+    def websocket(self, rule: str, **options: t.Any) -> Callable[[T_route], T_route]:
+        """Decorate an ``async def`` handler for WebSocket connections to ``rule``; it talks to
+        the client through :data:`erlen.websocket`. Served under ASGI servers."""
+
+        def decorator(f: T_route) -> T_route:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, f, websocket=True, **options)
+            return f
+
+        return decorator
+
     @setupmethod
     def endpoint(self, endpoint: str) -> Callable[[F], F]:
         """Decorate a function as the view of ``endpoint`` (for rules added without a view)."""
@@ -266,6 +282,26 @@ class Scaffold:
 
         return folder_loader(self)
 
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = None
+    ) -> t.IO[t.Any]:
+        """Open a file relative to :attr:`root_path` for reading (``"rb"``, ``"r"``, ``"rt"``);
+        text modes use ``encoding`` (default UTF-8)."""
+        if mode not in ("r", "rt", "rb"):
+            raise ValueError(f"Resources can only be opened for reading, not with mode {mode!r}.")
+        path = os.path.join(self.root_path, resource)
+        if mode == "rb":
+            return open(path, mode)
+        return open(path, mode, encoding=encoding or "utf-8")
+
+    @cached_property
+    def cli(self) -> AppGroup:
+        """The click group of this object's commands (``@app.cli.command()``), run by the
+        ``erlen`` command. Created on first use, so click is imported only when needed."""
+        from .cli import AppGroup
+
+        return AppGroup(self.name)
+
     @setupmethod
     def context_processor(self, f: T_ctx_processor) -> T_ctx_processor:
         """Decorate ``f()`` returning a dict of values to add to every template's context."""
@@ -279,6 +315,20 @@ class Scaffold:
         """Run ``f()`` before each request; a non-``None`` return value is the response and the
         view is skipped."""
         self.before_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def before_websocket(self, f: T_before) -> T_before:
+        """Run ``f()`` before each WebSocket handler (during the handshake); a non-``None``
+        return value refuses the connection with that response."""
+        self.before_websocket_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def after_websocket(self, f: T_after) -> T_after:
+        """Run ``f(response)`` after each WebSocket handler; ``response`` is ``None`` unless the
+        handler returned one (to refuse the handshake). Return it (or a replacement)."""
+        self.after_websocket_funcs.setdefault(None, []).append(f)
         return f
 
     @setupmethod

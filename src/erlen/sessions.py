@@ -7,7 +7,7 @@ import typing as t
 from collections.abc import MutableMapping
 from datetime import datetime, timezone
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
 from .json.tag import TaggedJSONSerializer
@@ -162,7 +162,7 @@ class SecureCookieSessionInterface(SessionInterface):
         max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = serializer.loads(value, max_age=max_age)
-        except (BadSignature, ValueError, TypeError):
+        except (BadData, ValueError, TypeError):  # BadData: a bad signature or payload
             return self.session_class()
         return self.session_class(data if isinstance(data, dict) else None)
 
@@ -205,3 +205,18 @@ class SecureCookieSessionInterface(SessionInterface):
             samesite=samesite,
         )
         response.vary.add("Cookie")
+        self._warn_if_too_large(app, name, response)
+
+    def _warn_if_too_large(self, app: Erlen, name: str, response: Response) -> None:
+        """Log a warning when the ``Set-Cookie`` value just added is over ``MAX_COOKIE_SIZE``
+        (``0`` turns the check off): browsers silently drop such cookies."""
+        limit = app.config.get("MAX_COOKIE_SIZE", 4093)
+        if not limit:
+            return
+        cookies = response.headers.getlist("Set-Cookie")
+        size = len(cookies[-1]) if cookies else 0
+        if size > limit:
+            app.logger.warning(
+                f"The session cookie {name!r} is {size} bytes, over the {limit} bytes of"
+                " MAX_COOKIE_SIZE: browsers may silently ignore it. Keep less in the session."
+            )

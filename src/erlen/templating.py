@@ -17,7 +17,7 @@ from jinja2 import Environment as BaseEnvironment
 from markupsafe import Markup
 
 from .globals import _cv_app, _cv_request, current_app
-from .signals import before_render_template, template_rendered
+from .signals import before_render_template, run_receiver_sync, template_rendered
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -116,22 +116,30 @@ def update_template_context(app: Erlen, context: dict[str, t.Any]) -> None:
 def _render(app: Erlen, template: Template, context: dict[str, t.Any]) -> str:
     update_template_context(app, context)
     if before_render_template.receivers:
-        before_render_template.send(app, template=template, context=context)
+        before_render_template.send(
+            app, _async_wrapper=run_receiver_sync, template=template, context=context
+        )
     text = template.render(context)
     if template_rendered.receivers:
-        template_rendered.send(app, template=template, context=context)
+        template_rendered.send(
+            app, _async_wrapper=run_receiver_sync, template=template, context=context
+        )
     return text
 
 
 def _stream(app: Erlen, template: Template, context: dict[str, t.Any]) -> Iterator[str]:
     update_template_context(app, context)
     if before_render_template.receivers:
-        before_render_template.send(app, template=template, context=context)
+        before_render_template.send(
+            app, _async_wrapper=run_receiver_sync, template=template, context=context
+        )
 
     def generate() -> Iterator[str]:
         yield from template.generate(context)
         if template_rendered.receivers:
-            template_rendered.send(app, template=template, context=context)
+            template_rendered.send(
+                app, _async_wrapper=run_receiver_sync, template=template, context=context
+            )
 
     return generate()
 

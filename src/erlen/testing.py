@@ -214,3 +214,16 @@ class AsyncClient:
 
     async def post(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         return await self.open(*args, method="POST", **kwargs)
+
+
+if t.TYPE_CHECKING:
+    from .cli import ErlenCliRunner as ErlenCliRunner
+
+
+def __getattr__(name: str) -> t.Any:
+    # ErlenCliRunner subclasses click's runner: imported on first use, so click stays unloaded.
+    if name == "ErlenCliRunner":
+        from .cli import ErlenCliRunner
+
+        return ErlenCliRunner
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

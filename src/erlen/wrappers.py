@@ -50,6 +50,8 @@ class Request(SansIORequest):
     view_args: dict[str, t.Any] | None = None
     #: The error raised by URL matching (404, 405, a redirect), kept until dispatch.
     routing_exception: HTTPException | None = None
+    #: Whether this is a WebSocket handshake (:class:`erlen.websockets.WebSocket`).
+    is_websocket = False
 
     #: The form parser (``werkzeug.formparser.FormDataParser`` when ``None``).
     form_data_parser_class: type[FormDataParser] | None = None
@@ -318,6 +320,10 @@ class Request(SansIORequest):
 
     def close(self) -> None:
         """Close uploaded files and the body stream, if they were opened."""
+        self.release_resources()
+
+    def release_resources(self) -> None:
+        """What :meth:`close` does; the request context calls this at teardown."""
         files = self.__dict__.get("files")
         for _key, value in files.items(multi=True) if files else ():
             value.close()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import json
+import re
 import typing as t
 import uuid
 from datetime import date
+from json.encoder import encode_basestring_ascii
 
 from werkzeug.http import http_date
 
@@ -83,7 +85,99 @@ class DefaultJSONProvider(JSONProvider):
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
         if (self.compact is None and self._app.debug) or self.compact is False:
-            text = self.dumps(obj, indent=2, separators=(", ", ": "))
+            text = self.dumps(obj, indent=2, separators=(",", ": "))
         else:
             text = self.dumps(obj, separators=(",", ":"))
         return self._app.response_class(f"{text}\n", mimetype=self.mimetype)
+
+
+#: The ``dumps`` keyword arguments orjson can honour; any other goes to the standard library.
+_ORJSON_DUMPS_KWARGS = frozenset({"default", "sort_keys", "ensure_ascii", "indent", "separators"})
+#: 19 digits in a row: possibly an integer orjson would turn into a float (it keeps 64 bits).
+_LONG_DIGITS = re.compile(r"\d{19}", re.ASCII)
+_LONG_DIGITS_BYTES = re.compile(rb"\d{19}")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _escape_non_ascii(match: re.Match[str]) -> str:
+    # A run of non-ASCII characters holds no quote or backslash: only \uXXXX escapes are added.
+    return encode_basestring_ascii(match.group())[1:-1]
+
+
+class OrjsonProvider(DefaultJSONProvider):
+    """:class:`DefaultJSONProvider` with `orjson <https://github.com/ijl/orjson>`_ doing the work:
+    ``pip install "erlen[fast]"``, then ``app.json_provider_class = OrjsonProvider`` (before
+    creating the app, on a subclass, or assign ``app.json = OrjsonProvider(app)``).
+
+    The rules are the default provider's: dates as HTTP dates, ``UUID`` and ``Decimal`` as
+    strings, dataclasses as objects, ``__html__``, ``sort_keys``, ``ensure_ascii`` and the
+    compact or (in debug mode) indented responses. Differences: ``dumps()`` is compact by
+    default (no spaces after ``,`` and ``:``), NaN and infinities become ``null``, and enums
+    are written as their value. What orjson cannot do (other ``dumps`` options, integers over
+    64 bits, a namedtuple, ``loads`` options or input orjson rejects) goes to the standard
+    library, so results and errors stay the same.
+    """
+
+    def __init__(self, app: Erlen) -> None:
+        super().__init__(app)
+        try:
+            import orjson
+        except ImportError as error:
+            raise ImportError(
+                'OrjsonProvider needs orjson: pip install "erlen[fast]" (or orjson).'
+            ) from error
+        self._orjson = orjson
+
+    def _orjson_dumps(self, obj: t.Any, kwargs: dict[str, t.Any], option: int = 0) -> bytes | None:
+        """``obj`` as JSON bytes, or ``None`` when only the standard library can do it."""
+        if not _ORJSON_DUMPS_KWARGS.issuperset(kwargs):
+            return None
+        orjson = self._orjson
+        indent = kwargs.get("indent")
+        separators = kwargs.get("separators")
+        if indent is None:
+            if separators is not None and tuple(separators) != (",", ":"):
+                return None
+        elif indent == 2 and (separators is None or tuple(separators) == (",", ": ")):
+            option |= orjson.OPT_INDENT_2
+        else:
+            return None
+        option |= orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+        if kwargs.get("sort_keys", self.sort_keys):
+            option |= orjson.OPT_SORT_KEYS
+        try:
+            data: bytes = orjson.dumps(
+                obj, default=kwargs.get("default", self.default), option=option
+            )
+        except TypeError:  # orjson.JSONEncodeError: the standard library decides
+            return None
+        if kwargs.get("ensure_ascii", self.ensure_ascii) and not data.isascii():
+            data = _NON_ASCII.sub(_escape_non_ascii, data.decode()).encode()
+        return data
+
+    def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        data = self._orjson_dumps(obj, kwargs)
+        if data is not None:
+            return data.decode()
+        if kwargs.get("indent") is None:
+            kwargs.setdefault("separators", (",", ":"))
+        return super().dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
+        long_digits = _LONG_DIGITS if isinstance(s, str) else _LONG_DIGITS_BYTES
+        if kwargs or long_digits.search(s):  # type: ignore[arg-type]
+            return super().loads(s, **kwargs)
+        try:
+            return self._orjson.loads(s)
+        except self._orjson.JSONDecodeError:  # NaN, other encodings...: as the stdlib says
+            return super().loads(s)
+
+    def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
+        obj = self._prepare_response_obj(args, kwargs)
+        indented = (self.compact is None and self._app.debug) or self.compact is False
+        data = self._orjson_dumps(
+            obj, {"indent": 2} if indented else {}, self._orjson.OPT_APPEND_NEWLINE
+        )
+        if data is None:
+            return super().response(*args, **kwargs)
+        return self._app.response_class(data, mimetype=self.mimetype)

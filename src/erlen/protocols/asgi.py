@@ -11,6 +11,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from ..concurrency import iterate_in_worker, run_in_worker
 from ..ctx import RequestContext
 from .asgi_request import FileChunks, RequestBody, request_from_scope
+from .asgi_websocket import serve_websocket
 from .wsgi import scope_from_environ
 
 if t.TYPE_CHECKING:
@@ -69,14 +70,14 @@ async def response_from_asgi_app(app: Erlen, asgi_app: ASGIApp, request: Request
 
 
 async def serve_asgi(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
-    """Handle one ASGI connection: HTTP, lifespan, or (refused for now) WebSocket."""
+    """Handle one ASGI connection: HTTP, WebSocket or lifespan."""
     kind = scope["type"]
     if kind == "http":
         await _serve_http(app, scope, receive, send)
     elif kind == "lifespan":
         await _serve_lifespan(receive, send)
     elif kind == "websocket":
-        await send({"type": "websocket.close", "code": 1008})
+        await serve_websocket(app, scope, receive, send)
     else:
         raise ValueError(f"Unsupported ASGI scope type {kind!r}.")
 

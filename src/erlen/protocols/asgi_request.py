@@ -155,7 +155,8 @@ class _LazyInput(io.RawIOBase):
         return self._body.open(limit).readinto(buffer)  # type: ignore[attr-defined, no-any-return]
 
 
-def _environ_from_scope(scope: Scope, body: RequestBody) -> WSGIEnvironment:
+def environ_from_scope(scope: Scope, body: RequestBody | None) -> WSGIEnvironment:
+    """A WSGI environ equivalent to an ASGI scope (for ``request.environ``)."""
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
     root_path = scope.get("root_path", "")
@@ -163,7 +164,7 @@ def _environ_from_scope(scope: Scope, body: RequestBody) -> WSGIEnvironment:
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
     environ: WSGIEnvironment = {
-        "REQUEST_METHOD": scope["method"],
+        "REQUEST_METHOD": scope.get("method", "GET"),
         "SCRIPT_NAME": root_path.encode().decode("latin-1"),
         "PATH_INFO": path.encode().decode("latin-1"),
         "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
@@ -174,7 +175,7 @@ def _environ_from_scope(scope: Scope, body: RequestBody) -> WSGIEnvironment:
         "REMOTE_PORT": str(client[1]),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": io.BufferedReader(_LazyInput(body)),
+        "wsgi.input": io.BufferedReader(_LazyInput(body)) if body else io.BytesIO(),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
@@ -197,7 +198,7 @@ def request_from_scope(request_class: type[Request], scope: Scope, body: Request
     request = request_class(
         *request_fields(scope),
         body=body.open,
-        environ=lambda: _environ_from_scope(scope, body),
+        environ=lambda: environ_from_scope(scope, body),
         scope=scope,
     )
     body.request = request
