@@ -27,6 +27,7 @@ from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
+from .lifespan import Lifecycle, LifespanFactory, serving
 from .logging import create_logger
 from .protocols.asgi import response_from_asgi_app, serve_asgi
 from .protocols.wsgi import request_from_environ, serve_wsgi
@@ -55,6 +56,8 @@ if t.TYPE_CHECKING:
     from .testing import ErlenClient
 
 T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+T_serving = t.TypeVar("T_serving", bound=Callable[[], t.Any])
+T_lifespan = t.TypeVar("T_lifespan", bound=Callable[..., t.Any])
 T_shell_context = t.TypeVar("T_shell_context", bound=Callable[[], dict[str, t.Any]])
 T_template_function = t.TypeVar("T_template_function", bound=Callable[..., t.Any])
 
@@ -126,6 +129,11 @@ class Erlen(Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.url_map.fast_static = not (host_matching or subdomain_matching)
         self._got_first_request = False
+        self.before_serving_funcs: list[Callable[[], t.Any]] = []
+        self.after_serving_funcs: list[Callable[[], t.Any]] = []
+        self.lifespan_funcs: list[LifespanFactory] = []
+        #: Startup, shutdown and background tasks of this app in this process.
+        self.lifecycle = Lifecycle(self)
         if self.has_static_folder:
             if bool(static_host) != host_matching:
                 raise ValueError("static_host is required, and only allowed, with host_matching.")
@@ -679,6 +687,43 @@ class Erlen(Scaffold):
         return response
 
     # --- serving ------------------------------------------------------------------------------
+
+    @setupmethod
+    def before_serving(self, f: T_serving) -> T_serving:
+        """Run ``f()`` (sync or async) once per worker process before it serves: at ASGI
+        lifespan startup, or before the first request under WSGI. An error stops the start."""
+        self.before_serving_funcs.append(f)
+        return f
+
+    @setupmethod
+    def after_serving(self, f: T_serving) -> T_serving:
+        """Run ``f()`` once per worker process when it stops serving."""
+        self.after_serving_funcs.append(f)
+        return f
+
+    @setupmethod
+    def lifespan(self, f: T_lifespan) -> T_lifespan:
+        """Register ``f(app)``, an async generator (or async context manager factory): the code
+        before ``yield`` runs at startup, the code after it at shutdown."""
+        self.lifespan_funcs.append(f)
+        return f
+
+    def add_background_task(
+        self, func: Callable[..., t.Any], *args: t.Any, **kwargs: t.Any
+    ) -> None:
+        """Run ``func(*args, **kwargs)`` (sync or async) in the background with the app context:
+        after the response is sent when called during a request, at once otherwise. Errors are
+        logged; shutdown waits for running tasks up to ``BACKGROUND_TASK_SHUTDOWN_TIMEOUT``."""
+        ctx = _cv_request.get()
+        if ctx is not None:
+            ctx.background_tasks.append((func, args, kwargs))
+        else:
+            self.lifecycle.spawn([(func, args, kwargs)])
+
+    def test_app(self) -> t.AsyncContextManager[Erlen]:
+        """Run startup and shutdown around a block, without a server: ``async with
+        app.test_app():``."""
+        return serving(self)
 
     def wsgi_app(
         self, environ: WSGIEnvironment, start_response: StartResponse

@@ -608,7 +608,7 @@ def run_command(
 ) -> None:
     """Serve the app on werkzeug's development server (not for production: use a WSGI or ASGI
     server there). Debug mode turns on the reloader and the debugger."""
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import is_running_from_reloader, run_simple
 
     # WebSocket serving in the development server is added by another issue; this serves HTTP.
     ssl_context = ssl_context_from_options(cert, key)
@@ -618,6 +618,8 @@ def run_command(
     if debug is not None:
         app.debug = debug
     debug = app.debug
+    if not is_running_from_reloader():  # once, not again in each reloaded process
+        click.echo(f" * Serving erlen app {app.name!r}\n * Debug mode: {'on' if debug else 'off'}")
     run_simple(
         host,
         port,

@@ -42,6 +42,8 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "TEMPLATES_AUTO_RELOAD": None,
     "MAX_COOKIE_SIZE": 4093,
     "PROVIDE_AUTOMATIC_OPTIONS": True,
+    # Seconds shutdown waits for running background tasks before cancelling them.
+    "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5.0,
 }
 
 

@@ -25,6 +25,7 @@ if t.TYPE_CHECKING:
     from .wrappers import Request, Response
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
+BackgroundCall = tuple[Callable[..., t.Any], tuple[t.Any, ...], dict[str, t.Any]]
 _missing = object()
 
 
@@ -159,6 +160,8 @@ class RequestContext:
         self.flashes: list[tuple[str, str]] | None = None
         self._url_adapter: MapAdapter | object | None = _missing
         self._after_request_functions: list[Callable[[Response], Response]] = []
+        #: Calls added by ``app.add_background_task`` during this request, started after it.
+        self.background_tasks: list[BackgroundCall] = []
         self._app_ctx: AppContext | None = None
         self._saved: list[tuple[RequestContext | None, AppContext | None]] = []
 
@@ -221,6 +224,9 @@ class RequestContext:
                     await pushed_app_ctx._pop(invoke, exc)
                 else:
                     pushed_app_ctx._restore()
+        if self.background_tasks and not self._saved:
+            tasks, self.background_tasks = self.background_tasks, []
+            self.app.lifecycle.spawn(tasks)
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_request`` functions and restore the previous contexts."""

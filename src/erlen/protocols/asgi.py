@@ -75,7 +75,7 @@ async def serve_asgi(app: Erlen, scope: Scope, receive: Receive, send: Send) -> 
     if kind == "http":
         await _serve_http(app, scope, receive, send)
     elif kind == "lifespan":
-        await _serve_lifespan(receive, send)
+        await _serve_lifespan(app, receive, send)
     elif kind == "websocket":
         await serve_websocket(app, scope, receive, send)
     else:
@@ -179,11 +179,28 @@ async def _stream(chunks: AsyncIterator[bytes | str], receive: Receive, send: Se
         pumping.result()
 
 
-async def _serve_lifespan(receive: Receive, send: Send) -> None:
+async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
+    """The ASGI lifespan protocol: startup and shutdown of this worker process."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            try:
+                await app.lifecycle.startup()
+            except BaseException as error:
+                app.logger.exception("Startup failed")
+                await send({"type": "lifespan.startup.failed", "message": _describe(error)})
+                return
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            try:
+                await app.lifecycle.shutdown()
+            except BaseException as error:
+                app.logger.exception("Shutdown failed")
+                await send({"type": "lifespan.shutdown.failed", "message": _describe(error)})
+                return
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"

@@ -129,6 +129,8 @@ def serve_wsgi(
     """Handle one WSGI request. A body known in advance (a list, the server's file wrapper) is
     returned after teardown; a streamed body keeps the request context until the server closes
     it."""
+    if not app.lifecycle.started:
+        app.lifecycle.start_for_wsgi()
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
     response, error = drive(_handle(app, ctx, environ))
     preserve = environ.get(PRESERVE_CONTEXT_KEY)

@@ -1,0 +1,176 @@
+"""Serving lifecycle: startup and shutdown functions, and background tasks.
+
+Under an ASGI server, startup and shutdown follow the ASGI lifespan protocol, once per worker
+process. Under a WSGI server there is no such protocol: startup runs before the first request,
+on an event loop in a thread of its own that also runs the background tasks, and shutdown runs
+when the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import inspect
+import threading
+import typing as t
+from collections.abc import AsyncIterator, Callable
+
+from .concurrency import call_in_worker
+from .ctx import AppContext, BackgroundCall
+
+if t.TYPE_CHECKING:
+    from .app import Erlen
+
+#: ``@app.lifespan`` takes an async generator function or an async context manager factory.
+LifespanFactory = Callable[["Erlen"], t.Any]
+
+
+def _as_context_manager(factory: LifespanFactory, app: Erlen) -> t.AsyncContextManager[t.Any]:
+    if inspect.isasyncgenfunction(factory):
+        return contextlib.asynccontextmanager(factory)(app)
+    return t.cast("t.AsyncContextManager[t.Any]", factory(app))
+
+
+class Lifecycle:
+    """The serving state of one app in one process (``app.lifecycle``)."""
+
+    def __init__(self, app: Erlen) -> None:
+        self.app = app
+        self.started = False
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._startup_error: BaseException | None = None
+
+    # --- startup and shutdown -----------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Run the ``before_serving`` functions, then enter the ``lifespan`` context managers,
+        in an app context. An error propagates: the server should not start."""
+        self._loop = asyncio.get_running_loop()
+        stack = contextlib.AsyncExitStack()
+        with AppContext(self.app):
+            for func in self.app.before_serving_funcs:
+                await call_in_worker(func)
+            for factory in self.app.lifespan_funcs:
+                await stack.enter_async_context(_as_context_manager(factory, self.app))
+        self._stack = stack
+        self.started = True
+
+    async def shutdown(self) -> None:
+        """Wait for background tasks (``BACKGROUND_TASK_SHUTDOWN_TIMEOUT``), run the
+        ``after_serving`` functions, and leave the ``lifespan`` context managers."""
+        await self.wait_for_tasks(self.app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"])
+        with AppContext(self.app):
+            try:
+                for func in self.app.after_serving_funcs:
+                    await call_in_worker(func)
+            finally:
+                if self._stack is not None:
+                    await self._stack.aclose()
+        self.started = False
+
+    def start_for_wsgi(self) -> None:
+        """Start up before the first WSGI request, once per process (thread-safe). A failed
+        startup raises again for every request, and is logged each time."""
+        with self._lock:
+            if self._startup_error is not None:
+                raise self._startup_error
+            if self.started:
+                return
+            app = self.app
+            if not (app.before_serving_funcs or app.lifespan_funcs or app.after_serving_funcs):
+                self.started = True  # nothing to run: no loop thread either
+                return
+            loop = self._wsgi_loop()
+            try:
+                asyncio.run_coroutine_threadsafe(self.startup(), loop).result()
+            except BaseException as error:
+                self._startup_error = error
+                raise
+            atexit.register(self._shutdown_for_wsgi)
+
+    def _wsgi_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None or self._thread is None:
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="erlen-lifespan", daemon=True)
+            thread.start()
+            self._loop, self._thread = loop, thread
+        return self._loop
+
+    def _shutdown_for_wsgi(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not loop.is_running():
+            return
+        timeout = self.app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] + 10
+        try:
+            asyncio.run_coroutine_threadsafe(self.shutdown(), loop).result(timeout)
+        except Exception:
+            self.app.logger.exception("Shutdown failed")
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+    # --- background tasks ---------------------------------------------------------------------
+
+    def spawn(self, calls: list[BackgroundCall]) -> None:
+        """Start ``calls`` as tasks: on the running loop (ASGI), else on the lifecycle's loop
+        thread (WSGI, or code outside any loop)."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None:
+            for call in calls:
+                self._track(running.create_task(self._run(*call)))
+            return
+        loop = self._loop if self._loop is not None and self._loop.is_running() else None
+        if loop is None:
+            with self._lock:
+                loop = self._wsgi_loop()
+        for call in calls:
+            loop.call_soon_threadsafe(self._start, loop, call)
+
+    def _start(self, loop: asyncio.AbstractEventLoop, call: BackgroundCall) -> None:
+        self._track(loop.create_task(self._run(*call)))
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(
+        self, func: Callable[..., t.Any], args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> None:
+        with AppContext(self.app):
+            try:
+                await call_in_worker(func, *args, **kwargs)
+            except Exception:
+                self.app.logger.exception(
+                    f"Background task {getattr(func, '__qualname__', func)!r} failed"
+                )
+
+    async def wait_for_tasks(self, timeout: float | None) -> None:
+        """Wait up to ``timeout`` seconds for running background tasks, then cancel the rest."""
+        pending = {task for task in self._tasks if not task.done()}
+        if not pending:
+            return
+        _done, still_running = await asyncio.wait(pending, timeout=timeout)
+        for task in still_running:
+            task.cancel()
+        if still_running:
+            self.app.logger.warning(
+                f"Cancelled {len(still_running)} background task(s) still running at shutdown."
+            )
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Erlen) -> AsyncIterator[Erlen]:
+    """Run the app's startup and shutdown around a block, without a server (for tests and
+    scripts): ``async with app.test_app():``."""
+    await app.lifecycle.startup()
+    try:
+        yield app
+    finally:
+        await app.lifecycle.shutdown()
