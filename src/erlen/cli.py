@@ -55,8 +55,7 @@ def get_debug_flag() -> bool:
 def prepare_import(path: str) -> str:
     """The module name for ``path`` (a module name, a ``.py`` file or a package folder), with
     the folder it is imported from put first on ``sys.path``."""
-    is_file_path = path.endswith(".py") or os.sep in path or (os.altsep or os.sep) in path
-    if not is_file_path:
+    if not path.endswith(".py") and not any(sep and sep in path for sep in (os.sep, os.altsep)):
         _prepend_sys_path(os.getcwd())
         return path
     location = os.path.realpath(path)
@@ -93,8 +92,8 @@ def locate_app(module_name: str, app_name: str | None) -> Erlen:
     except ImportError as error:
         if _module_is_missing(error, module_name):
             raise NoAppException(
-                f"Could not import {module_name!r}: no such module"
-                f" (looked on sys.path from {sys.path[0]!r})."
+                f"Could not import {module_name!r}: no such module in {sys.path[0]!r}"
+                " or on sys.path."
             ) from None
         # An import inside the user's module failed: show where, so it can be fixed.
         raise NoAppException(
@@ -387,6 +386,7 @@ def _group_params() -> list[click.Parameter]:
             metavar="IMPORT",
             is_eager=True,
             expose_value=False,
+            allow_from_autoenv=False,  # ScriptInfo reads ERLEN_APP when it loads the app
             callback=_app_callback,
             help="The app to load: 'module', 'module:name' or 'module:create_app(\"arg\")'."
             " Default: ERLEN_APP, else wsgi.py or app.py in the current folder.",
@@ -395,6 +395,7 @@ def _group_params() -> list[click.Parameter]:
             ["--debug/--no-debug"],
             default=None,
             expose_value=False,
+            allow_from_autoenv=False,  # ScriptInfo reads ERLEN_DEBUG when it loads the app
             callback=_debug_callback,
             help="Set debug mode (ERLEN_DEBUG).",
         ),
