@@ -14,9 +14,8 @@ from werkzeug.exceptions import (
     BadRequest,
     BadRequestKeyError,
     HTTPException,
-    InternalServerError,
 )
-from werkzeug.routing import BuildError, MapAdapter, RoutingException, WebsocketMismatch
+from werkzeug.routing import BuildError, MapAdapter, WebsocketMismatch
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import cached_property
 from werkzeug.utils import redirect as _wz_redirect
@@ -25,6 +24,7 @@ from . import typing as ft
 from .concurrency import Invoker, is_async_callable
 from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .errors import handle_exception, handle_user_exception
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .lifespan import Lifecycle, LifespanFactory, serving
@@ -33,10 +33,9 @@ from .protocols.asgi import response_from_asgi_app, serve_asgi
 from .protocols.wsgi import request_from_environ, serve_wsgi
 from .responses import response_from_value
 from .routing import Rule, UrlMap
-from .scaffold import Scaffold, exception_class_and_code, setupmethod
+from .scaffold import Scaffold, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
-    got_request_exception,
     request_finished,
     request_started,
     send_signal,
@@ -504,7 +503,7 @@ class Erlen(Scaffold):
                 if is_async_callable(rv) and not isinstance(rv, SansIOResponse):
                     rv = await invoke(response_from_asgi_app, self, rv, request)
             except Exception as error:
-                rv = await self._handle_user_exception(request, error, invoke)
+                rv = await handle_user_exception(self, request, error, invoke)
             response = self.make_response(rv)
             if (
                 ctx._after_request_functions
@@ -515,7 +514,7 @@ class Erlen(Scaffold):
                 response = await self._process_response(ctx, response, invoke)
             return response, None
         except Exception as error:
-            return await self._handle_exception(ctx, error, invoke), error
+            return await handle_exception(self, ctx, error, invoke), error
 
     async def handle_websocket(
         self, ctx: RequestContext, invoke: Invoker
@@ -539,7 +538,7 @@ class Erlen(Scaffold):
             except WebSocketDisconnect:
                 rv = None  # the client left: the handler's normal end
             except Exception as error:
-                rv = await self._handle_user_exception(websocket, error, invoke)
+                rv = await handle_user_exception(self, websocket, error, invoke)
             response = None if rv is None else self.make_response(rv)
             for name in (*websocket.blueprints, None):
                 for func in reversed(self.after_websocket_funcs.get(name, ())):
@@ -548,7 +547,7 @@ class Erlen(Scaffold):
                 await send_signal(websocket_finished, self, invoke, response=response)
             return response, None
         except Exception as error:
-            return await self._handle_exception(ctx, error, invoke), error
+            return await handle_exception(self, ctx, error, invoke), error
 
     def _match_request(self, ctx: RequestContext) -> None:
         request = ctx.request
@@ -596,59 +595,6 @@ class Erlen(Scaffold):
         if trap_bad_request:
             return isinstance(error, BadRequest)
         return False
-
-    async def _handle_user_exception(
-        self, request: Request, error: Exception, invoke: Invoker
-    ) -> t.Any:
-        if isinstance(error, BadRequestKeyError) and (
-            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
-        ):
-            error.show_exception = True
-        unhandled_http = isinstance(error, HTTPException) and not self.trap_http_exception(error)
-        if unhandled_http and (
-            t.cast(HTTPException, error).code is None or isinstance(error, RoutingException)
-        ):
-            return error
-        handler = self._find_error_handler(error, request.blueprints)
-        if handler is None:
-            if unhandled_http:
-                return error
-            raise error
-        return await invoke(handler, error)
-
-    def _find_error_handler(
-        self, error: BaseException, blueprints: list[str]
-    ) -> ft.ErrorHandlerCallable | None:
-        exc_class, code = exception_class_and_code(type(error))
-        names = (*blueprints, None)
-        for handler_code in (code, None) if code is not None else (None,):
-            for name in names:
-                spec = self.error_handler_spec.get(name)
-                handlers = spec.get(handler_code) if spec else None
-                if not handlers:
-                    continue
-                for cls in exc_class.__mro__:
-                    handler = handlers.get(cls)
-                    if handler is not None:
-                        return handler
-        return None
-
-    async def _handle_exception(
-        self, ctx: RequestContext, error: Exception, invoke: Invoker
-    ) -> Response:
-        if got_request_exception.receivers:
-            await send_signal(got_request_exception, self, invoke, exception=error)
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        if propagate is None:
-            propagate = self.testing or self.debug
-        if propagate:
-            raise error
-        self.log_exception(ctx.request, error)
-        server_error: t.Any = InternalServerError(original_exception=error)
-        handler = self._find_error_handler(server_error, ctx.request.blueprints)
-        if handler is not None:
-            server_error = await invoke(handler, server_error)
-        return await self._finalize_request(ctx, server_error, invoke, from_error_handler=True)
 
     def log_exception(self, request: Request, error: BaseException) -> None:
         """Log an unhandled exception with the request line (never sent to the client)."""

@@ -1,0 +1,80 @@
+"""What happens when a request raises: HTTP errors, error handlers, and the 500 page."""
+
+from __future__ import annotations
+
+import typing as t
+
+from werkzeug.exceptions import BadRequestKeyError, HTTPException, InternalServerError
+from werkzeug.routing import RoutingException
+
+from .scaffold import exception_class_and_code
+from .signals import got_request_exception, send_signal
+
+if t.TYPE_CHECKING:
+    from . import typing as ft
+    from .app import Erlen
+    from .concurrency import Invoker
+    from .ctx import RequestContext
+    from .wrappers import Request, Response
+
+
+async def handle_user_exception(
+    app: Erlen, request: Request, error: Exception, invoke: Invoker
+) -> t.Any:
+    """Handle an error raised while dispatching: an HTTP error becomes its response unless a
+    handler is registered; any other exception goes to its handler, or propagates."""
+    if isinstance(error, BadRequestKeyError) and (
+        app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]
+    ):
+        error.show_exception = True
+    unhandled_http = isinstance(error, HTTPException) and not app.trap_http_exception(error)
+    if unhandled_http and (
+        t.cast(HTTPException, error).code is None or isinstance(error, RoutingException)
+    ):
+        return error
+    handler = find_error_handler(app, error, request.blueprints)
+    if handler is None:
+        if unhandled_http:
+            return error
+        raise error
+    return await invoke(handler, error)
+
+
+def find_error_handler(
+    app: Erlen, error: BaseException, blueprints: list[str]
+) -> ft.ErrorHandlerCallable | None:
+    """The most specific handler: by code, then along the exception class's MRO; each of
+    those in the innermost blueprint first, the app last."""
+    exc_class, code = exception_class_and_code(type(error))
+    names = (*blueprints, None)
+    for handler_code in (code, None) if code is not None else (None,):
+        for name in names:
+            spec = app.error_handler_spec.get(name)
+            handlers = spec.get(handler_code) if spec else None
+            if not handlers:
+                continue
+            for cls in exc_class.__mro__:
+                handler = handlers.get(cls)
+                if handler is not None:
+                    return handler
+    return None
+
+
+async def handle_exception(
+    app: Erlen, ctx: RequestContext, error: Exception, invoke: Invoker
+) -> Response:
+    """An exception no handler took: propagate it (testing, debug mode, or
+    ``PROPAGATE_EXCEPTIONS``), or log it and answer with the 500 handler or a plain 500 page."""
+    if got_request_exception.receivers:
+        await send_signal(got_request_exception, app, invoke, exception=error)
+    propagate = app.config["PROPAGATE_EXCEPTIONS"]
+    if propagate is None:
+        propagate = app.testing or app.debug
+    if propagate:
+        raise error
+    app.log_exception(ctx.request, error)
+    server_error: t.Any = InternalServerError(original_exception=error)
+    handler = find_error_handler(app, server_error, ctx.request.blueprints)
+    if handler is not None:
+        server_error = await invoke(handler, server_error)
+    return await app._finalize_request(ctx, server_error, invoke, from_error_handler=True)
