@@ -34,6 +34,7 @@ from .protocols.wsgi import request_from_environ, serve_wsgi
 from .responses import response_from_value
 from .routing import Rule, UrlMap
 from .scaffold import Scaffold, setupmethod
+from .security import SAFE_METHODS, add_security_headers, check_cross_site, screen_request
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
     request_finished,
@@ -481,9 +482,14 @@ class Erlen(Scaffold):
         # costs about as much as a dict lookup chain, and erlen competes on per-request overhead.
         self._got_first_request = True
         request = ctx.request
+        config = self.config
         try:
             try:
+                if config["TRUSTED_PROXIES"] or config["TRUSTED_HOSTS"]:
+                    screen_request(self, request)
                 self._match_request(ctx)
+                if request.method not in SAFE_METHODS and config["CROSS_SITE_PROTECTION"]:
+                    check_cross_site(self, request)
                 if request_started.receivers:
                     await send_signal(request_started, self, invoke)
                 rv = None
@@ -505,6 +511,7 @@ class Erlen(Scaffold):
             except Exception as error:
                 rv = await handle_user_exception(self, request, error, invoke)
             response = self.make_response(rv)
+            add_security_headers(self, request, response)
             if (
                 ctx._after_request_functions
                 or self.after_request_funcs
@@ -524,9 +531,14 @@ class Erlen(Scaffold):
         (``None`` once the handler ran) and the unhandled error, as :meth:`handle_request`."""
         self._got_first_request = True
         websocket = ctx.request
+        config = self.config
         try:
             try:
+                if config["TRUSTED_PROXIES"] or config["TRUSTED_HOSTS"]:
+                    screen_request(self, websocket)
                 self._match_request(ctx)
+                if config["CROSS_SITE_PROTECTION"]:
+                    check_cross_site(self, websocket)
                 if websocket_started.receivers:
                     await send_signal(websocket_started, self, invoke)
                 rv = await self._preprocess_request(websocket, invoke, self.before_websocket_funcs)
@@ -607,6 +619,7 @@ class Erlen(Scaffold):
         self, ctx: RequestContext, rv: t.Any, invoke: Invoker, from_error_handler: bool = False
     ) -> Response:
         response = self.make_response(rv)
+        add_security_headers(self, ctx.request, response)
         try:
             response = await self._process_response(ctx, response, invoke)
         except Exception:

@@ -42,6 +42,24 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "TEMPLATES_AUTO_RELOAD": None,
     "MAX_COOKIE_SIZE": 4093,
     "PROVIDE_AUTOMATIC_OPTIONS": True,
+    # Security (docs/security.md). Refuse unsafe requests a browser sends from another site.
+    "CROSS_SITE_PROTECTION": True,
+    # Origins ("https://partner.example") allowed to send unsafe requests.
+    "TRUSTED_ORIGINS": [],
+    # Also require a session token (csrf_token()) on unsafe requests, for old browsers.
+    "CSRF_TOKEN_CHECK": False,
+    # Added to every response that does not set them; a value of None leaves one out.
+    "SECURITY_HEADERS": {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "SAMEORIGIN",
+    },
+    # Strict-Transport-Security on https responses, e.g. "max-age=31536000; includeSubDomains".
+    "HSTS": None,
+    # Content-Security-Policy; "{nonce}" is replaced by csp_nonce() of the request.
+    "CONTENT_SECURITY_POLICY": None,
+    # Proxies in front of the app whose X-Forwarded-*/Forwarded headers are believed.
+    "TRUSTED_PROXIES": 0,
     # Seconds shutdown waits for running background tasks before cancelling them.
     "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5.0,
 }

@@ -80,6 +80,7 @@ class Environment(BaseEnvironment):
 def create_environment(app: Erlen) -> Environment:
     """Build ``app.jinja_env`` from ``app.jinja_options`` and the app's settings."""
     from .helpers import get_flashed_messages, url_for
+    from .security import csp_nonce, csrf_token
 
     options = dict(app.jinja_options)
     options.setdefault("autoescape", app.select_jinja_autoescape)
@@ -88,7 +89,11 @@ def create_environment(app: Erlen) -> Environment:
         options["auto_reload"] = app.debug if auto_reload is None else auto_reload
     env = (app.jinja_environment or Environment)(app, **options)
     env.globals.update(
-        url_for=url_for, get_flashed_messages=get_flashed_messages, config=app.config
+        url_for=url_for,
+        get_flashed_messages=get_flashed_messages,
+        config=app.config,
+        csrf_token=csrf_token,
+        csp_nonce=csp_nonce,
     )
     env.policies["json.dumps_function"] = app.json.dumps
     return env

@@ -1,0 +1,246 @@
+"""Security defaults that run in the pipeline, and helpers for views.
+
+- Cross-site request protection: a browser's unsafe request (POST, PUT, PATCH, DELETE) from
+  another site is refused with 403, judged by ``Sec-Fetch-Site``, else by ``Origin`` against the
+  request's host. Clients that send neither (curl, servers) pass. No token is needed in modern
+  browsers; ``CSRF_TOKEN_CHECK`` adds one for old ones.
+- Default response headers (``SECURITY_HEADERS``, ``HSTS``, ``CONTENT_SECURITY_POLICY``).
+- ``TRUSTED_HOSTS`` and proxy trust by hop count (``TRUSTED_PROXIES``).
+- :func:`is_safe_redirect_url` and :func:`safe_redirect` for user-supplied "next" URLs.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import typing as t
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from werkzeug.exceptions import BadRequest, Forbidden
+from werkzeug.sansio.utils import host_is_trusted
+
+from .globals import _cv_request, current_app, session
+
+if t.TYPE_CHECKING:
+    from .app import Erlen
+    from .wrappers import Request, Response
+
+F = t.TypeVar("F", bound=Callable[..., t.Any])
+
+#: Methods that must not change state, so are never checked.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+#: The form field and the header that carry the token in ``CSRF_TOKEN_CHECK`` mode.
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+# --- cross-site request protection --------------------------------------------------------------
+
+
+def cross_site_exempt(view_or_blueprint: F) -> F:
+    """Exempt a view function (or every view of a blueprint) from cross-site protection, for
+    endpoints that other sites may post to, such as webhooks."""
+    view_or_blueprint.cross_site_exempt = True  # type: ignore[attr-defined]
+    return view_or_blueprint
+
+
+def check_cross_site(app: Erlen, request: Request) -> None:
+    """Refuse (403) an unsafe request that a browser sent from another site."""
+    # A WebSocket handshake is a GET, but a cross-site one could act as the user.
+    if (request.method in SAFE_METHODS and not request.is_websocket) or _is_exempt(app, request):
+        return
+    headers = request.headers
+    origin = headers.get("Origin")
+    if origin is not None and origin in app.config["TRUSTED_ORIGINS"]:
+        return
+    fetch_site = headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        if fetch_site not in ("same-origin", "none"):
+            raise Forbidden("Cross-site request refused: this request came from another site.")
+    elif origin is not None and not _same_origin(origin, request):
+        raise Forbidden("Cross-site request refused: the Origin does not match this site.")
+    if app.config["CSRF_TOKEN_CHECK"]:
+        _check_token(request)
+
+
+def _is_exempt(app: Erlen, request: Request) -> bool:
+    endpoint = request.endpoint
+    view = app.view_functions.get(endpoint) if endpoint is not None else None
+    if getattr(view, "cross_site_exempt", False):
+        return True
+    return any(
+        getattr(app.blueprints.get(name), "cross_site_exempt", False) for name in request.blueprints
+    )
+
+
+def _same_origin(origin: str, request: Request) -> bool:
+    parts = urlsplit(origin)
+    if not parts.scheme or not parts.netloc:
+        return False  # "null" (sandboxed documents, file: URLs) or garbage
+    return parts.scheme == request.scheme and parts.netloc.lower() == request.host.lower()
+
+
+def csrf_token() -> str:
+    """The session's token for ``CSRF_TOKEN_CHECK`` mode; put it in forms as a hidden
+    ``csrf_token`` field, or send it in the ``X-CSRF-Token`` header."""
+    token = session.get("_csrf_token")
+    if not isinstance(token, str):
+        token = session["_csrf_token"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _check_token(request: Request) -> None:
+    expected = session.get("_csrf_token")
+    given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
+    if not (isinstance(expected, str) and given and hmac.compare_digest(expected, given)):
+        raise Forbidden("The form's security token is missing or wrong. Reload the page and retry.")
+
+
+# --- response headers ---------------------------------------------------------------------------
+
+
+def add_security_headers(app: Erlen, request: Request, response: Response) -> None:
+    """Add the configured default headers that the response does not set itself."""
+    config = app.config
+    defaults: dict[str, str | None] = config["SECURITY_HEADERS"]
+    hsts = config["HSTS"]
+    csp = config["CONTENT_SECURITY_POLICY"]
+    if not defaults and hsts is None and csp is None:
+        return
+    headers = response.headers
+    present = {name.lower() for name, _value in headers.items()}
+    for name, value in defaults.items():
+        if value is not None and name.lower() not in present:
+            headers.add(name, value)
+    if (
+        hsts is not None
+        and request.scheme == "https"
+        and "strict-transport-security" not in present
+    ):
+        headers.add("Strict-Transport-Security", hsts)
+    if csp is not None and "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", csp.replace("{nonce}", csp_nonce()))
+
+
+def csp_nonce() -> str:
+    """A random value for this request, to allow inline scripts in a Content-Security-Policy:
+    ``CONTENT_SECURITY_POLICY = "script-src 'self' 'nonce-{nonce}'"`` and
+    ``<script nonce="{{ csp_nonce() }}">`` in templates."""
+    ctx = _cv_request.get()
+    if ctx is None:
+        raise RuntimeError("csp_nonce() needs an active request.")
+    nonce: str | None = getattr(ctx, "_csp_nonce", None)
+    if nonce is None:
+        nonce = ctx._csp_nonce = secrets.token_urlsafe(16)  # type: ignore[attr-defined]
+    return nonce
+
+
+# --- hosts and proxies --------------------------------------------------------------------------
+
+
+def check_host(request: Request, trusted_hosts: list[str]) -> None:
+    """400 unless the request's host is in ``trusted_hosts`` (``.example.com`` matches the
+    domain and its subdomains)."""
+    host = request.headers.get("Host") or (request.server[0] if request.server else "")
+    if not host_is_trusted(host, trusted_hosts):
+        raise BadRequest(f"The host {host[:100]!r} is not served here.")
+
+
+def _forwarded_value(values: str | None, hops: int) -> str | None:
+    # Each proxy appends to the list: with N trusted proxies, the Nth value from the right is
+    # the last one a trusted proxy set. Fewer values than hops means the header is forged.
+    if not values or hops <= 0:
+        return None
+    items = [item.strip() for item in values.split(",")]
+    return items[-hops] if len(items) >= hops and items[-hops] else None
+
+
+def _parse_forwarded(header: str | None) -> list[dict[str, str]]:
+    """RFC 7239 ``Forwarded``: one dict per proxy (``for``, ``proto``, ``host``)."""
+    elements = []
+    for element in (header or "").split(","):
+        pairs: dict[str, str] = {}
+        for pair in element.split(";"):
+            key, sep, value = pair.strip().partition("=")
+            if sep:
+                pairs[key.lower()] = value.strip().strip('"')
+        elements.append(pairs)
+    return elements
+
+
+def apply_proxy_headers(request: Request, hops: int | t.Mapping[str, int]) -> None:
+    """Take client address, scheme, host, port and prefix from the headers that ``hops``
+    trusted proxies set (``X-Forwarded-*``, else ``Forwarded``). ``hops`` is a number for all
+    of them, or a mapping such as ``{"for": 1, "proto": 1, "host": 0}``."""
+    counts = {key: hops if isinstance(hops, int) else hops.get(key, 0) for key in _KEYS}
+    headers = request.headers
+    forwarded = _parse_forwarded(headers.get("Forwarded")) if "Forwarded" in headers else []
+    found: dict[str, str] = {}
+    for key, header in _KEYS.items():
+        value = _forwarded_value(headers.get(header), counts[key])
+        count = counts[key]
+        if value is None and key in ("for", "proto", "host") and 0 < count <= len(forwarded):
+            value = forwarded[-count].get(key)
+        if value:
+            found[key] = value
+    if "for" in found:
+        request.remote_addr = found["for"]
+    if "proto" in found and found["proto"].lower() in ("http", "https", "ws", "wss"):
+        request.scheme = found["proto"].lower()
+    host = found.get("host")
+    if host is not None or "port" in found:
+        hostname = (host or request.host).rsplit(":", 1)[0] if "port" in found else host
+        full = f"{hostname}:{found['port']}" if "port" in found else str(hostname)
+        request.__dict__["host"] = full.lower()
+    if "prefix" in found:
+        request.root_path = found["prefix"].rstrip("/")
+
+
+_KEYS = {
+    "for": "X-Forwarded-For",
+    "proto": "X-Forwarded-Proto",
+    "host": "X-Forwarded-Host",
+    "port": "X-Forwarded-Port",
+    "prefix": "X-Forwarded-Prefix",
+}
+
+
+def screen_request(app: Erlen, request: Request) -> None:
+    """The checks that run before URL matching: proxy headers, then the host."""
+    config = app.config
+    hops = config["TRUSTED_PROXIES"]
+    if hops:
+        apply_proxy_headers(request, hops)
+    trusted = config["TRUSTED_HOSTS"]
+    if trusted:
+        check_host(request, trusted)
+
+
+# --- redirects ----------------------------------------------------------------------------------
+
+
+def is_safe_redirect_url(target: str | None, allowed_hosts: t.Iterable[str] = ()) -> bool:
+    """Whether ``target`` (a "next" parameter, say) stays on this site or an allowed host.
+
+    Refuses other hosts, scheme-relative ``//evil.example``, backslash tricks, ``javascript:``
+    and other schemes, and control characters.
+    """
+    if not target or any(ord(char) < 32 or char == "\\" for char in target):
+        return False
+    parts = urlsplit(target)
+    if parts.scheme and parts.scheme not in ("http", "https"):
+        return False
+    if not parts.netloc:
+        return not parts.scheme and target.startswith("/")
+    ctx = _cv_request.get()
+    hosts = {*allowed_hosts, *([ctx.request.host] if ctx is not None else [])}
+    return parts.netloc.lower() in {host.lower() for host in hosts}
+
+
+def safe_redirect(
+    target: str | None, fallback: str = "/", code: int = 302, allowed_hosts: t.Iterable[str] = ()
+) -> Response:
+    """A redirect to ``target`` if :func:`is_safe_redirect_url`, else to ``fallback``."""
+    location = target if target and is_safe_redirect_url(target, allowed_hosts) else fallback
+    return current_app.redirect(location, code)
