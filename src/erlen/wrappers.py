@@ -340,6 +340,13 @@ class Response(SansIOResponse):
     """
 
     default_mimetype: str | None = "text/html"
+
+    @property
+    def max_cookie_size(self) -> int:  # type: ignore[override]
+        """Cookies larger than this get a warning (``MAX_COOKIE_SIZE``; 0 for none)."""
+        ctx = _cv_app.get()
+        return int(ctx.app.config["MAX_COOKIE_SIZE"]) if ctx is not None else 4093
+
     #: Werkzeug's default for ``Location`` headers; erlen sends relative locations as given.
     autocorrect_location_header = False
 
@@ -461,6 +468,16 @@ _STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATU
 @functools.lru_cache(maxsize=64)
 def _content_type(mimetype: str) -> str:
     return get_content_type(mimetype, "utf-8")
+
+
+def sends_no_body(response: Response, method: str) -> bool:
+    """Whether the body must not be sent: a HEAD request, or a 1xx, 204 or 304 status (RFC
+    9110). A 1xx or 204 response also loses its ``Content-Length``, which those forbid."""
+    code = response.status_code
+    if code < 200 or code == 204:
+        response.headers.pop("Content-Length", None)
+        return True
+    return code == 304 or method == "HEAD"
 
 
 def _encode(chunk: bytes | str | bytearray) -> bytes:

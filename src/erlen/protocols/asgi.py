@@ -10,6 +10,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 
 from ..concurrency import iterate_in_worker, run_in_worker
 from ..ctx import RequestContext
+from ..wrappers import sends_no_body
 from .asgi_request import FileChunks, RequestBody, request_from_scope
 from .asgi_websocket import serve_websocket
 from .wsgi import scope_from_environ
@@ -112,6 +113,7 @@ def _encode(chunk: bytes | str) -> bytes:
 
 
 async def _send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    no_body = sends_no_body(response, scope["method"])
     await send(
         {
             "type": "http.response.start",
@@ -123,7 +125,7 @@ async def _send_response(response: Response, scope: Scope, receive: Receive, sen
         }
     )
     body = response.response
-    if scope["method"] == "HEAD":
+    if no_body:
         await send({"type": "http.response.body", "body": b""})
         return
     if isinstance(body, (list, tuple)):

@@ -14,6 +14,7 @@ from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
 from ..concurrency import call_inline, drive, iterate_on_thread_loop
 from ..ctx import RequestContext
+from ..wrappers import sends_no_body
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -138,7 +139,7 @@ def serve_wsgi(
         preserve(ctx)
     start_response(response.status, response.headers.to_wsgi_list())
     body = response.response
-    if environ.get("REQUEST_METHOD") == "HEAD":
+    if sends_no_body(response, environ.get("REQUEST_METHOD", "GET")):
         return []
     if _streams(response, environ):
         return StreamedBody(ctx, response, error)
@@ -169,10 +170,10 @@ async def _handle(
     except BaseException as exc:
         await ctx._pop(call_inline, exc)
         raise
-    head = environ.get("REQUEST_METHOD") == "HEAD"
-    if head:
+    no_body = sends_no_body(response, environ.get("REQUEST_METHOD", "GET"))
+    if no_body:
         response.close()
-    if head or not _streams(response, environ):
+    if no_body or not _streams(response, environ):
         await ctx._pop(call_inline, error)
     return response, error
 
