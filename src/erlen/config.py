@@ -58,6 +58,12 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "HSTS": None,
     # Content-Security-Policy; "{nonce}" is replaced by csp_nonce() of the request.
     "CONTENT_SECURITY_POLICY": None,
+    # Limits on what a request may make the app process (each refused with a 4xx).
+    "MAX_JSON_DEPTH": 64,
+    "MAX_QUERY_PARAMETERS": 1_000,
+    "MAX_HEADER_COUNT": 100,
+    # Seconds an ASGI request body may stall between chunks (408 after that).
+    "BODY_READ_TIMEOUT": 30.0,
     # Proxies in front of the app whose X-Forwarded-*/Forwarded headers are believed.
     "TRUSTED_PROXIES": 0,
     # Seconds shutdown waits for running background tasks before cancelling them.

@@ -124,6 +124,39 @@ class SessionInterface:
         raise NotImplementedError
 
 
+#: Values copied from examples and tutorials: never a real secret.
+PLACEHOLDER_KEYS = frozenset(
+    {
+        "dev",
+        "development",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "changeme",
+        "change-me",
+        "change_me",
+        "your-secret-key",
+        "your_secret_key",
+        "default",
+        "test",
+        "testing",
+        "key",
+    }
+)
+
+
+def refuse_weak_secret_key(key: str | bytes) -> None:
+    """Raise unless ``key`` could be a real secret: at least 16 characters and not a known
+    placeholder. Checked outside debug and testing mode, when a session is signed."""
+    text = key.decode("latin-1") if isinstance(key, bytes) else key
+    if len(text) < 16 or text.strip().lower() in PLACEHOLDER_KEYS:
+        raise RuntimeError(
+            "SECRET_KEY is too weak to sign sessions in production: it is shorter than 16"
+            " characters or a placeholder. Set it to a long random value, for example from"
+            " `python -c 'import secrets; print(secrets.token_hex())'`."
+        )
+
+
 class SecureCookieSessionInterface(SessionInterface):
     """Keeps the session in a cookie signed with ``SECRET_KEY`` (older keys in
     ``SECRET_KEY_FALLBACKS`` still verify). A tampered or expired cookie gives an empty session."""
@@ -137,6 +170,8 @@ class SecureCookieSessionInterface(SessionInterface):
     def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
             return None
+        if not (app.debug or app.testing):
+            refuse_weak_secret_key(app.secret_key)
         keys: list[str | bytes] = []
         fallbacks = app.config["SECRET_KEY_FALLBACKS"]
         if fallbacks:

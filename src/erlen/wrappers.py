@@ -13,7 +13,13 @@ import json as _stdlib_json
 import typing as t
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 
-from werkzeug.datastructures import CombinedMultiDict, FileStorage, Headers, ImmutableMultiDict
+from werkzeug.datastructures import (
+    CombinedMultiDict,
+    FileStorage,
+    Headers,
+    ImmutableMultiDict,
+    MultiDict,
+)
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.sansio.request import Request as SansIORequest
@@ -183,6 +189,12 @@ class Request(SansIORequest):
         self._max_form_memory_size = value
 
     @property
+    def body_read_timeout(self) -> float | None:
+        """Seconds an ASGI body may stall between chunks before a 408 (``BODY_READ_TIMEOUT``)."""
+        ctx = _cv_app.get()
+        return t.cast("float | None", ctx.app.config["BODY_READ_TIMEOUT"]) if ctx else None
+
+    @property
     def max_form_parts(self) -> int | None:
         """The most multipart parts accepted (``MAX_FORM_PARTS``)."""
         if self._max_form_parts is not None:
@@ -194,6 +206,14 @@ class Request(SansIORequest):
         self._max_form_parts = value
 
     # --- body ---------------------------------------------------------------------------------
+
+    @cached_property
+    def args(self) -> MultiDict[str, str]:
+        """The query string's parameters; more than ``MAX_QUERY_PARAMETERS`` is a 400."""
+        limit = self._app_limit("MAX_QUERY_PARAMETERS")
+        if limit and self.query_string.count(b"&") >= limit:
+            raise BadRequest(f"Too many query parameters (the limit is {limit}).")
+        return super().args
 
     @cached_property
     def stream(self) -> t.IO[bytes]:
@@ -302,9 +322,15 @@ class Request(SansIORequest):
 
     def _json_loads(self, data: bytes) -> t.Any:
         ctx = _cv_app.get()
-        if ctx is not None:
-            return ctx.app.json.loads(data)
-        return _stdlib_json.loads(data)
+        limit = ctx.app.config["MAX_JSON_DEPTH"] if ctx is not None else None
+        try:
+            value = ctx.app.json.loads(data) if ctx is not None else _stdlib_json.loads(data)
+        except RecursionError:
+            raise BadRequest("The JSON body is nested too deeply.") from None
+        # Depth needs a bracket per level: count them (fast) before walking the value.
+        if limit and data.count(b"[") + data.count(b"{") > limit and _depth(value) > limit:
+            raise BadRequest(f"The JSON body is nested deeper than {limit} levels.")
+        return value
 
     def on_json_loading_failed(self, error: ValueError | None) -> t.Any:
         """Called when JSON cannot be loaded; raises 415 or 400 (with details in debug mode)."""
@@ -468,6 +494,20 @@ _STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATU
 @functools.lru_cache(maxsize=64)
 def _content_type(mimetype: str) -> str:
     return get_content_type(mimetype, "utf-8")
+
+
+def _depth(value: t.Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (iteratively: no recursion limit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def sends_no_body(response: Response, method: str) -> bool:

@@ -8,6 +8,8 @@ import os
 import typing as t
 from collections.abc import AsyncIterable, AsyncIterator
 
+from werkzeug.exceptions import RequestHeaderFieldsTooLarge
+
 from ..concurrency import iterate_in_worker, run_in_worker
 from ..ctx import RequestContext
 from ..wrappers import sends_no_body
@@ -84,6 +86,11 @@ async def serve_asgi(app: Erlen, scope: Scope, receive: Receive, send: Send) -> 
 
 
 async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
+    limit = app.config["MAX_HEADER_COUNT"]
+    if limit and len(scope["headers"]) > limit:
+        refusal = RequestHeaderFieldsTooLarge(f"More than {limit} headers.")
+        await _send_response(app.make_response(refusal), scope, receive, send)
+        return
     body = RequestBody(scope, receive)
     ctx = RequestContext(app, request_from_scope(app.request_class, scope, body))
     invoke = body

@@ -9,14 +9,14 @@ import sys
 import tempfile
 import typing as t
 
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge, RequestTimeout
 
 from ..concurrency import WorkerInvoker
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-    from ..typing import Receive, Scope
+    from ..typing import Message, Receive, Scope
     from ..wrappers import Request
 
 #: Bodies larger than this are spooled to a temporary file while they are read.
@@ -92,6 +92,7 @@ class RequestBody(WorkerInvoker):
 
     async def load(self, limit: int | None) -> None:
         """Read the whole body (once); 413 when it is, or turns out to be, over ``limit``."""
+        timeout = self.request.body_read_timeout if self.request is not None else None
         if self._buffer is not None:
             return
         announced, length = self._content_length()
@@ -104,7 +105,7 @@ class RequestBody(WorkerInvoker):
         buffer: t.IO[bytes] = io.BytesIO()
         size = 0
         while True:
-            message = await self._receive()
+            message = await self._receive_within(timeout)
             if message["type"] == "http.disconnect":
                 raise ClientDisconnected()
             chunk = message.get("body", b"")
@@ -120,6 +121,15 @@ class RequestBody(WorkerInvoker):
                 break
         buffer.seek(0)
         self._buffer = buffer
+
+    async def _receive_within(self, timeout: float | None) -> Message:
+        """The next message; a client that sends nothing for ``timeout`` seconds gets a 408."""
+        if timeout is None:
+            return await self._receive()
+        try:
+            return await asyncio.wait_for(self._receive(), timeout)
+        except asyncio.TimeoutError:
+            raise RequestTimeout("The request body stalled.") from None
 
     def open(self, limit: int | None) -> t.IO[bytes]:
         """The body as a file; from a worker thread, waits for it to be read on the loop."""

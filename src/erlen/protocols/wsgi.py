@@ -9,7 +9,12 @@ from collections.abc import AsyncIterable, Iterator
 from urllib.parse import quote
 
 from werkzeug.datastructures import EnvironHeaders
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    RequestEntityTooLarge,
+    RequestHeaderFieldsTooLarge,
+)
 from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
 from ..concurrency import call_inline, drive, iterate_on_thread_loop
@@ -132,6 +137,12 @@ def serve_wsgi(
     it."""
     if not app.lifecycle.started:
         app.lifecycle.start_for_wsgi()
+    limit = app.config["MAX_HEADER_COUNT"]
+    # An environ holds about 20 keys besides the headers: count only when it is large.
+    if limit and len(environ) > limit + 20 and _header_count(environ) > limit:
+        response = app.make_response(RequestHeaderFieldsTooLarge(f"More than {limit} headers."))
+        start_response(response.status, response.headers.to_wsgi_list())
+        return list(response.iter_encoded())
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
     response, error = drive(_handle(app, ctx, environ))
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
@@ -148,6 +159,10 @@ def serve_wsgi(
     if all(type(chunk) is bytes for chunk in body):
         return t.cast("list[bytes]", body)
     return list(response.iter_encoded())
+
+
+def _header_count(environ: WSGIEnvironment) -> int:
+    return sum(1 for key in environ if key.startswith("HTTP_"))
 
 
 def _streams(response: Response, environ: WSGIEnvironment) -> bool:
