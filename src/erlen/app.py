@@ -712,14 +712,22 @@ class Erlen(Scaffold):
         load_dotenv: bool = True,
         **options: t.Any,
     ) -> None:
-        """Serve the app on werkzeug's development server (not for production).
+        """Serve the app on a development server (not for production): werkzeug's, or, for an
+        app with WebSocket routes (or ``asgi=True``, ``ERLEN_RUN_ASGI=1``), uvicorn's (needs
+        ``erlen[server]``); see :mod:`erlen.devserver`.
 
         ``host`` defaults to ``127.0.0.1``, ``port`` to 5000; ``ERLEN_RUN_HOST``/``PORT`` and
-        ``ERLEN_DEBUG`` override the defaults. Other options go to
-        :func:`werkzeug.serving.run_simple` (``use_reloader``, ``threaded``...).
+        ``ERLEN_DEBUG`` override the defaults; ``.erlenenv`` and ``.env`` are loaded first
+        (with python-dotenv) unless ``load_dotenv`` is false. Debug mode turns the reloader on.
+        Other options go to :func:`werkzeug.serving.run_simple` (``use_reloader``,
+        ``threaded``...).
         """
-        from werkzeug.serving import run_simple
+        from .cli import _dotenv_wanted
+        from .cli import load_dotenv as load_env_files
+        from .devserver import run_server
 
+        if _dotenv_wanted(load_dotenv):  # ERLEN_SKIP_DOTENV=1 skips it
+            load_env_files()
         if debug is None and "ERLEN_DEBUG" in os.environ:
             debug = os.environ["ERLEN_DEBUG"].lower() not in ("0", "false", "no", "")
         if debug is not None:
@@ -729,4 +737,4 @@ class Erlen(Scaffold):
         options.setdefault("use_reloader", self.debug)
         options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)
-        run_simple(host, port, self, **options)
+        run_server(self, host, port, **options)

@@ -607,11 +607,13 @@ def run_command(
     extra_files: list[str] | None,
     exclude_patterns: list[str] | None,
 ) -> None:
-    """Serve the app on werkzeug's development server (not for production: use a WSGI or ASGI
-    server there). Debug mode turns on the reloader and the debugger."""
-    from werkzeug.serving import is_running_from_reloader, run_simple
+    """Serve the app on a development server (not for production: use a WSGI or ASGI server
+    there): werkzeug's, or uvicorn's for an app with WebSocket routes or with ERLEN_RUN_ASGI=1
+    (pip install 'erlen[server]'). Debug mode turns on the reloader, and the debugger under
+    werkzeug."""
+    from .devserver import is_running_from_reloader, run_server
 
-    # WebSocket serving in the development server is added by another issue; this serves HTTP.
+    # werkzeug's server, or uvicorn for an app with WebSocket routes (see erlen.devserver).
     ssl_context = ssl_context_from_options(cert, key)
     if debug is not None:
         os.environ["ERLEN_DEBUG"] = "1" if debug else "0"
@@ -621,10 +623,10 @@ def run_command(
     debug = app.debug
     if not is_running_from_reloader():  # once, not again in each reloaded process
         click.echo(f" * Serving erlen app {app.name!r}\n * Debug mode: {'on' if debug else 'off'}")
-    run_simple(
+    run_server(
+        app,
         host,
         port,
-        app,
         use_reloader=debug if reload is None else reload,
         use_debugger=debug if debugger is None else debugger,
         threaded=with_threads,
