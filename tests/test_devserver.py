@@ -29,7 +29,9 @@ from erlen.devserver import (
     INSTALL_HINT,
     FileWatcher,
     has_websocket_routes,
+    is_loopback,
     run_asgi,
+    run_server,
     wants_asgi,
 )
 
@@ -331,3 +333,29 @@ def test_file_watcher_reports_a_changed_file(tmp_path: Path) -> None:
     os.utime(watched, (later, later))
     assert watcher.check() == str(watched)
     assert watcher.check() is None
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.com", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_debugger_refused_on_a_public_bind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ERLEN_DEBUGGER_ALLOW_REMOTE", raising=False)
+    app = Erlen(__name__)
+    refused = r"refusing to serve the interactive debugger on 0\.0\.0\.0"
+    with pytest.raises(SystemExit, match=refused):
+        run_server(app, "0.0.0.0", 5999, use_debugger=True)

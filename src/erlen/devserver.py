@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import importlib.util
+import ipaddress
 import os
 import signal
 import socket
@@ -57,6 +58,17 @@ def is_running_from_reloader() -> bool:
     return os.environ.get(RELOADER_ENV) == "1" or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 def has_websocket_routes(app: Erlen) -> bool:
     """Whether any URL rule of ``app`` (or of its blueprints) is a WebSocket route."""
     return any(rule.websocket for rule in app.url_map.iter_rules())
@@ -74,7 +86,20 @@ def run_server(
     app: Erlen, host: str, port: int, *, asgi: bool | None = None, **options: t.Any
 ) -> None:
     """Serve ``app`` for development: werkzeug's ``run_simple`` (``options`` are its own), or
-    :func:`run_asgi` when :func:`wants_asgi` says so."""
+    :func:`run_asgi` when :func:`wants_asgi` says so.
+
+    The interactive debugger runs any code a visitor types, so it is refused on an address other
+    than loopback unless ``allow_remote_debugger=True`` (or ``ERLEN_DEBUGGER_ALLOW_REMOTE=1``).
+    """
+    allow_remote = options.pop("allow_remote_debugger", None)
+    if allow_remote is None:
+        allow_remote = os.environ.get("ERLEN_DEBUGGER_ALLOW_REMOTE", "") not in ("", "0", "false")
+    if options.get("use_debugger") and not allow_remote and not is_loopback(host):
+        raise SystemExit(
+            f"erlen: refusing to serve the interactive debugger on {host}: anyone who can reach"
+            " it can run code on this machine. Bind to 127.0.0.1, turn debug mode off, or pass"
+            " allow_remote_debugger=True (ERLEN_DEBUGGER_ALLOW_REMOTE=1) on a private network."
+        )
     if wants_asgi(app, asgi):
         run_asgi(app, host, port, **options)
         return
