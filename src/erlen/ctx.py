@@ -211,9 +211,10 @@ class RequestContext:
         previous, pushed_app_ctx = self._saved.pop()
         try:
             if not self._saved:
-                for name in (*self.request.blueprints, None):
-                    for func in reversed(self.app.teardown_request_funcs.get(name, ())):
-                        await invoke(func, exc)
+                if self.app.teardown_request_funcs:
+                    for name in (*self.request.blueprints, None):
+                        for func in reversed(self.app.teardown_request_funcs.get(name, ())):
+                            await invoke(func, exc)
                 if request_tearing_down.receivers:
                     await send_signal(request_tearing_down, self.app, invoke, exc=exc)
                 self.request.release_resources()

@@ -365,6 +365,9 @@ class Response(SansIOResponse):
     ``response`` is the body: a list of chunks, or an iterator or async iterator that is streamed.
     """
 
+    response: Iterable[bytes | str] | AsyncIterable[bytes | str]
+    _on_close: list[Callable[[], t.Any]]
+
     default_mimetype: str | None = "text/html"
 
     @property
@@ -392,6 +395,27 @@ class Response(SansIOResponse):
     ) -> None:
         # The base __init__, without its costs: a membership test on Headers raises and catches
         # a KeyError internally, and statuses and content types are parsed every time.
+        if (
+            headers is None
+            and mimetype is None
+            and content_type is None
+            and status is None
+            and type(response) is str
+            and self.default_status == 200
+        ):
+            # The common case, a view's string: two headers erlen computes, so no validation.
+            data = response.encode()
+            self.headers = trusted_headers(
+                [
+                    ("Content-Type", _content_type(self.default_mimetype or "text/plain")),
+                    ("Content-Length", str(len(data))),
+                ]
+            )
+            self._status_code, self._status = 200, "200 OK"
+            self.direct_passthrough = direct_passthrough
+            self._on_close = []
+            self.response = [data]
+            return
         if headers is None:
             self.headers = Headers()
         elif isinstance(headers, Headers):
@@ -412,8 +436,7 @@ class Response(SansIOResponse):
         else:
             self.status = status
         self.direct_passthrough = direct_passthrough
-        self._on_close: list[Callable[[], t.Any]] = []
-        self.response: Iterable[bytes | str] | AsyncIterable[bytes | str]
+        self._on_close = []
         if response is None:
             self.response = []
         elif isinstance(response, (str, bytes, bytearray)):
@@ -489,6 +512,14 @@ class Response(SansIOResponse):
 
 
 _STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
+
+
+def trusted_headers(pairs: list[tuple[str, str]]) -> Headers:
+    """Headers from pairs that erlen made itself (no CR/LF possible), skipping the check werkzeug
+    runs on every value: it is measurable on every response."""
+    headers = Headers()
+    headers._list = pairs  # werkzeug's storage: a list of (name, value) tuples
+    return headers
 
 
 @functools.lru_cache(maxsize=64)
