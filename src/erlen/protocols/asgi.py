@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 from ..concurrency import iterate_in_worker, run_in_worker
 from ..ctx import RequestContext
 from ..wrappers import sends_no_body
-from .asgi_request import FileChunks, RequestBody, request_from_scope
+from .asgi_request import FileChunks, RequestBody, encode_headers, request_from_scope
 from .asgi_websocket import serve_websocket
 from .wsgi import scope_from_environ
 
@@ -125,10 +125,7 @@ async def _send_response(response: Response, scope: Scope, receive: Receive, sen
         {
             "type": "http.response.start",
             "status": response.status_code,
-            "headers": [
-                (key.lower().encode("latin-1"), value.encode("latin-1"))
-                for key, value in response.headers.items()
-            ],
+            "headers": encode_headers(response.headers),
         }
     )
     body = response.response

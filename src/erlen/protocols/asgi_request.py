@@ -15,6 +15,7 @@ from ..concurrency import WorkerInvoker
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.datastructures import Headers
 
     from ..typing import Message, Receive, Scope
     from ..wrappers import Request
@@ -234,3 +235,20 @@ def request_fields(scope: Scope) -> tuple[t.Any, ...]:
         scope["headers"],
         client[0] if client else None,
     )
+
+
+_encoded_names: dict[str, bytes] = {}
+
+
+def encode_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
+    """Response headers as ASGI wants them: lower-case names, latin-1 bytes. Names repeat from
+    response to response, so their encoded form is kept (for the first 1,000 distinct ones)."""
+    encoded = []
+    for name, value in headers._list:  # werkzeug's storage; items() would add a generator
+        key = _encoded_names.get(name)
+        if key is None:
+            key = name.lower().encode("latin-1")
+            if len(_encoded_names) < 1000:
+                _encoded_names[name] = key
+        encoded.append((key, value.encode("latin-1")))
+    return encoded

@@ -7,7 +7,7 @@ import typing as t
 from ..concurrency import call_in_worker
 from ..ctx import RequestContext
 from ..websockets import WebSocketState
-from .asgi_request import environ_from_scope, request_fields
+from .asgi_request import encode_headers, environ_from_scope, request_fields
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -67,10 +67,7 @@ async def _refuse(response: Response | None, scope: Scope, send: Send) -> None:
         {
             "type": "websocket.http.response.start",
             "status": response.status_code,
-            "headers": [
-                (key.lower().encode("latin-1"), value.encode("latin-1"))
-                for key, value in response.headers.items()
-            ],
+            "headers": encode_headers(response.headers),
         }
     )
     body = response.get_data()
