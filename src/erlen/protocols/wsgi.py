@@ -144,21 +144,25 @@ def serve_wsgi(
         start_response(response.status, response.headers.to_wsgi_list())
         return list(response.iter_encoded())
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
-    response, error = drive(_handle(app, ctx, environ))
+    response, error, outcome = drive(_handle(app, ctx, environ))
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
     if preserve is not None:
         preserve(ctx)
     start_response(response.status, response.headers.to_wsgi_list())
-    body = response.response
-    if sends_no_body(response, environ.get("REQUEST_METHOD", "GET")):
+    if outcome is _NO_BODY:
         return []
-    if _streams(response, environ):
+    if outcome is _STREAMED:
         return StreamedBody(ctx, response, error)
+    body = response.response
     if type(body) is not list:  # the server's file wrapper: it may use sendfile()
         return t.cast("t.Iterable[bytes]", body)
-    if all(type(chunk) is bytes for chunk in body):
-        return t.cast("list[bytes]", body)
+    if len(body) == 1 and type(body[0]) is bytes:
+        return body
     return list(response.iter_encoded())
+
+
+# What _handle decided about the body.
+_NO_BODY, _STREAMED, _KNOWN = object(), object(), object()
 
 
 def _header_count(environ: WSGIEnvironment) -> int:
@@ -176,7 +180,7 @@ def _streams(response: Response, environ: WSGIEnvironment) -> bool:
 
 async def _handle(
     app: Erlen, ctx: RequestContext, environ: WSGIEnvironment
-) -> tuple[Response, BaseException | None]:
+) -> tuple[Response, BaseException | None, object]:
     # One coroutine for the whole request, so that it is driven once. Teardown runs here unless
     # the body is streamed: then it runs when the server closes the body.
     ctx.push()
@@ -185,12 +189,14 @@ async def _handle(
     except BaseException as exc:
         await ctx._pop(call_inline, exc)
         raise
-    no_body = sends_no_body(response, environ.get("REQUEST_METHOD", "GET"))
-    if no_body:
+    if sends_no_body(response, environ.get("REQUEST_METHOD", "GET")):
         response.close()
-    if no_body or not _streams(response, environ):
+        outcome = _NO_BODY
+    else:
+        outcome = _STREAMED if _streams(response, environ) else _KNOWN
+    if outcome is not _STREAMED:
         await ctx._pop(call_inline, error)
-    return response, error
+    return response, error, outcome
 
 
 class StreamedBody:
