@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import typing as t
-from collections.abc import AsyncIterator
 
 from werkzeug.exceptions import HTTPException
 
@@ -51,6 +50,9 @@ class WebSocketState(enum.Enum):
     CLOSED = "closed"
 
 
+_ACCEPTED = WebSocketState.ACCEPTED
+
+
 class WebSocket(Request):
     """One WebSocket connection. ``accept`` completes the handshake (``receive`` and ``send``
     accept first if needed); ``close`` ends it."""
@@ -89,13 +91,18 @@ class WebSocket(Request):
         self.state = WebSocketState.ACCEPTED
         self.subprotocol = subprotocol
 
-    async def receive(self) -> str | bytes:
-        """The next message: ``str`` for a text frame, ``bytes`` for a binary one. Raises
-        :class:`WebSocketDisconnect` when the client has gone."""
+    async def _open(self) -> None:
+        # Messaging accepts a pending handshake first, and refuses a closed connection.
         if self.state is WebSocketState.CONNECTING:
             await self.accept()
         if self.state is WebSocketState.CLOSED:
             raise WebSocketDisconnect(1006, "The WebSocket is closed.")
+
+    async def receive(self) -> str | bytes:
+        """The next message: ``str`` for a text frame, ``bytes`` for a binary one. Raises
+        :class:`WebSocketDisconnect` when the client has gone."""
+        if self.state is not _ACCEPTED:
+            await self._open()
         message = await self._receive()
         if message["type"] == "websocket.disconnect":
             self.state = WebSocketState.CLOSED
@@ -125,12 +132,13 @@ class WebSocket(Request):
 
     async def send(self, data: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) message."""
-        if self.state is WebSocketState.CONNECTING:
-            await self.accept()
-        if self.state is WebSocketState.CLOSED:
-            raise WebSocketDisconnect(1006, "The WebSocket is closed.")
-        message: Message = {"type": "websocket.send"}
-        message["text" if isinstance(data, str) else "bytes"] = data
+        if self.state is not _ACCEPTED:
+            await self._open()
+        message: Message = (
+            {"type": "websocket.send", "text": data}
+            if type(data) is str
+            else {"type": "websocket.send", "bytes": data}
+        )
         try:
             await self._send(message)
         except OSError as error:  # ASGI servers raise an OSError subclass once the peer is gone
@@ -156,10 +164,12 @@ class WebSocket(Request):
         with contextlib.suppress(OSError):
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
-    async def __aiter__(self) -> AsyncIterator[str | bytes]:
+    def __aiter__(self) -> WebSocket:
         """``async for message in websocket``: each message until the client disconnects."""
-        while True:
-            try:
-                yield await self.receive()
-            except WebSocketDisconnect:
-                return
+        return self
+
+    async def __anext__(self) -> str | bytes:
+        try:
+            return await self.receive()
+        except WebSocketDisconnect:
+            raise StopAsyncIteration from None
