@@ -25,6 +25,7 @@ if t.TYPE_CHECKING:
     from .wrappers import Request, Response
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
+Self = t.TypeVar("Self", bound="_Pushable")
 BackgroundCall = tuple[Callable[..., t.Any], tuple[t.Any, ...], dict[str, t.Any]]
 _missing = object()
 
@@ -69,7 +70,26 @@ class _AppCtxGlobals:
         return f"<erlen.g of {_cv_app.get()!r}>"
 
 
-class AppContext:
+class _Pushable:
+    """``with ctx:`` pushes the context and pops it at the end of the block."""
+
+    def push(self) -> None:
+        raise NotImplementedError
+
+    def pop(self, exc: BaseException | None = None) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: Self) -> Self:
+        self.push()
+        return self
+
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.pop(exc)
+
+
+class AppContext(_Pushable):
     """Makes ``current_app`` and ``g`` available. Created by :meth:`Erlen.app_context` and for
     every request; use it as a context manager (``with app.app_context():``)."""
 
@@ -131,20 +151,11 @@ class AppContext:
         """Run the ``teardown_appcontext`` functions and restore the previous context."""
         drive(self._pop(call_inline, exc))
 
-    def __enter__(self) -> AppContext:
-        self.push()
-        return self
-
-    def __exit__(
-        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.pop(exc)
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self.app.name!r}>"
 
 
-class RequestContext:
+class RequestContext(_Pushable):
     """Makes ``request`` and ``session`` available, and pushes an application context when the
     current one belongs to another app. The pipeline creates one per request; tests create one
     with :meth:`Erlen.test_request_context`."""
@@ -236,15 +247,6 @@ class RequestContext:
     def copy(self) -> RequestContext:
         """A new context for the same request and session (for use in another thread or task)."""
         return type(self)(self.app, self.request, self.session)  # the same session object
-
-    def __enter__(self) -> RequestContext:
-        self.push()
-        return self
-
-    def __exit__(
-        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.pop(exc)
 
     def __repr__(self) -> str:
         request = self.request
