@@ -78,6 +78,7 @@ class Lifecycle:
         startup raises again for every request, and is logged each time."""
         with self._lock:
             if self._startup_error is not None:
+                self.app.logger.error("Startup failed", exc_info=self._startup_error)
                 raise self._startup_error
             if self.started:
                 return
@@ -90,6 +91,7 @@ class Lifecycle:
                 asyncio.run_coroutine_threadsafe(self.startup(), loop).result()
             except BaseException as error:
                 self._startup_error = error
+                self.app.logger.error("Startup failed", exc_info=error)
                 raise
             atexit.register(self._shutdown_for_wsgi)
 
@@ -160,6 +162,9 @@ class Lifecycle:
         for task in still_running:
             task.cancel()
         if still_running:
+            # Let the cancelled tasks unwind (their ``finally`` blocks) before the
+            # ``after_serving`` functions close what they may still use.
+            await asyncio.wait(still_running, timeout=timeout)
             self.app.logger.warning(
                 f"Cancelled {len(still_running)} background task(s) still running at shutdown."
             )

@@ -9,7 +9,9 @@ event loop, for tests of concurrency.
 from __future__ import annotations
 
 import asyncio
+import threading
 import typing as t
+from collections.abc import Coroutine
 from contextlib import ExitStack
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -21,6 +23,24 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 
 from .protocols.asgi import PRESERVE_CONTEXT_EXTENSION, call_asgi_app
 from .protocols.wsgi import PRESERVE_CONTEXT_KEY, scope_from_environ
+from .testing_websocket import (
+    DEFAULT_TIMEOUT,
+    AsyncWebSocketSession,
+    WebSocketRejected,
+    WebSocketSession,
+    websocket_scope,
+)
+
+__all__ = [
+    "AsyncClient",
+    "AsyncWebSocketSession",
+    "ErlenCliRunner",
+    "ErlenClient",
+    "ErlenEnvironBuilder",
+    "WebSocketRejected",
+    "WebSocketSession",
+    "run_asgi",
+]
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -79,6 +99,51 @@ async def run_asgi(app: Erlen, environ: WSGIEnvironment) -> tuple[list[bytes], s
     # Upper-case reason, as werkzeug's responses (and so the WSGI path) spell the status line.
     status_line = f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}"
     return chunks, status_line, Headers(headers)
+
+
+T = t.TypeVar("T")
+
+
+def _run_request(app: Erlen, coro: Coroutine[t.Any, t.Any, T]) -> T:
+    """Run one ASGI request on a new event loop in this thread, like ``asyncio.run``, except
+    that the background tasks it started are not cancelled: the loop goes on running them in a
+    daemon thread until they end, as a server's loop would after the response."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        pending = {task for task in asyncio.all_tasks(loop) if not task.done()}
+        background = {task for task in pending if task in app.lifecycle._tasks}
+        for task in pending - background:
+            task.cancel()
+        if pending - background:
+            loop.run_until_complete(asyncio.wait(pending - background))
+        if background:
+            name = "erlen-test-background"
+            args = (app, loop, background)
+            threading.Thread(target=_finish_loop, args=args, name=name, daemon=True).start()
+        else:
+            _close_loop(loop)
+
+
+def _finish_loop(
+    app: Erlen, loop: asyncio.AbstractEventLoop, tasks: set[asyncio.Task[t.Any]]
+) -> None:
+    try:
+        for _ in range(1000):  # tasks may start more tasks: wait for those too, boundedly
+            loop.run_until_complete(asyncio.wait(tasks))
+            tasks = {task for task in asyncio.all_tasks(loop) if task in app.lifecycle._tasks}
+            if not tasks:
+                break
+    finally:
+        _close_loop(loop)
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    try:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
 
 
 class _CloseAtEnd:
@@ -168,7 +233,7 @@ class ErlenClient(Client):
                 app_iter = _CloseAtEnd(app_iter)
             return app_iter, status, headers
         self._add_cookies_to_wsgi(environ)
-        result = asyncio.run(run_asgi(self.application, environ))
+        result = _run_request(self.application, run_asgi(self.application, environ))
         url = urlsplit(f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}")
         self._update_cookies_from_response(
             url.hostname or "localhost",
@@ -176,6 +241,38 @@ class ErlenClient(Client):
             result[2].getlist("Set-Cookie"),
         )
         return result
+
+    def websocket(
+        self,
+        path: str,
+        subprotocols: t.Iterable[str] | None = None,
+        headers: t.Any = None,
+        query_string: t.Any = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> WebSocketSession:
+        """Open a WebSocket connection to ``path``, through the ASGI app whichever path the
+        client drives (WSGI servers cannot serve WebSockets); the client's cookies are sent::
+
+            with client.websocket("/ws", subprotocols=["chat"]) as ws:
+                ws.send("hello")
+                assert ws.receive() == "hello"
+
+        A refused handshake raises :class:`WebSocketRejected`; every wait is bounded by
+        ``timeout`` seconds."""
+        builder = ErlenEnvironBuilder(
+            self.application,
+            path,
+            headers=headers,
+            query_string=query_string,
+            environ_base=self.environ_base,
+        )
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        self._add_cookies_to_wsgi(environ)
+        scope = websocket_scope(environ, subprotocols)
+        return WebSocketSession(AsyncWebSocketSession(self.application, scope, timeout))
 
     def __enter__(self) -> ErlenClient:
         if self.preserve_context:
@@ -214,6 +311,23 @@ class AsyncClient:
 
     async def post(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         return await self.open(*args, method="POST", **kwargs)
+
+    def websocket(
+        self,
+        path: str,
+        subprotocols: t.Iterable[str] | None = None,
+        headers: t.Any = None,
+        query_string: t.Any = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> AsyncWebSocketSession:
+        """Open a WebSocket connection to ``path`` in the running loop: ``async with
+        client.websocket("/ws") as ws: await ws.send("hi")``."""
+        builder = ErlenEnvironBuilder(self.app, path, headers=headers, query_string=query_string)
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        return AsyncWebSocketSession(self.app, websocket_scope(environ, subprotocols), timeout)
 
 
 if t.TYPE_CHECKING:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import time
 import typing as t
 from collections.abc import AsyncIterator, Iterator
 
 from werkzeug.exceptions import BadRequest
 
-from erlen import Erlen, request
+from erlen import Erlen, request, websocket
+from erlen.sse import EventStream, ServerSentEvent
 
 #: The body limit; the over-limit tests send a little more than this.
 MAX_CONTENT_LENGTH = 1024 * 1024
@@ -126,3 +129,116 @@ def astream() -> t.Any:
 async def async_hello() -> str:
     await asyncio.sleep(0)
     return "Hello from an async view!"
+
+
+#: The folder /public/<path> serves (the path traversal tests try to leave it).
+PUBLIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "public")
+
+
+@app.get("/public/<path:name>")
+def public_file(name: str) -> t.Any:
+    from erlen import send_from_directory
+
+    return send_from_directory(PUBLIC_DIR, name)
+
+
+# --- async-native serving: WebSockets, server-sent events, streams, lifespan ------------------
+
+#: Tokens of the /forever streams whose generator has run its ``finally`` (client gone).
+closed_streams: set[str] = set()
+#: The file the lifespan functions append to, when the server is started with this variable.
+LIFESPAN_LOG_ENV = "ERLEN_TEST_LIFESPAN_LOG"
+#: Bytes of each chunk of /download.
+DOWNLOAD_CHUNK = 64 * 1024
+
+
+def download_chunk(index: int) -> bytes:
+    """The ``index``-th chunk of /download (the test rebuilds the expected body)."""
+    return hashlib.sha256(str(index).encode()).digest() * (DOWNLOAD_CHUNK // 32)
+
+
+@app.websocket("/ws/echo/<name>")
+async def ws_echo(name: str) -> None:
+    """A chat-style echo: every message comes back prefixed with the connection's name."""
+    await websocket.accept()
+    async for message in websocket:
+        text = message if isinstance(message, str) else message.decode()
+        await websocket.send(f"{name}: {text}")
+
+
+@app.get("/sse")
+def sse() -> EventStream:
+    count = _chunk_count()
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        for index in range(count):
+            await asyncio.sleep(0)
+            yield ServerSentEvent(data=f"event {index}\nline two", event="tick", id=str(index))
+
+    return EventStream(events())
+
+
+@app.get("/download")
+def download() -> t.Any:
+    count = _chunk_count()
+
+    def generate() -> Iterator[bytes]:
+        for index in range(count):
+            yield download_chunk(index)
+
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "Content-Disposition": "attachment; filename=data.bin",
+    }
+    return generate(), headers
+
+
+@app.get("/forever/<token>")
+def forever(token: str) -> t.Any:
+    """An endless slow stream; its ``finally`` records ``token`` once the client has gone."""
+    is_async = request.args.get("kind", "async") == "async"
+
+    async def async_chunks() -> AsyncIterator[bytes]:
+        try:
+            for index in range(100_000):
+                yield f"{token} {index}\n".encode()
+                await asyncio.sleep(0.02)
+        finally:
+            closed_streams.add(token)
+
+    def sync_chunks() -> Iterator[bytes]:
+        try:
+            for index in range(100_000):
+                yield f"{token} {index}\n".encode()
+                time.sleep(0.02)
+        finally:
+            closed_streams.add(token)
+
+    body = async_chunks() if is_async else sync_chunks()
+    return body, {"Content-Type": "text/plain"}
+
+
+@app.get("/closed/<token>")
+def closed(token: str) -> dict[str, bool]:
+    return {"closed": token in closed_streams}
+
+
+if os.environ.get(LIFESPAN_LOG_ENV):
+    _lifespan_log = os.environ[LIFESPAN_LOG_ENV]
+
+    def _record(line: str) -> None:
+        with open(_lifespan_log, "a", encoding="utf-8") as log:
+            log.write(f"{line} {os.getpid()}\n")
+
+    @app.before_serving
+    async def record_startup() -> None:
+        _record("startup")
+
+    @app.after_serving
+    def record_shutdown() -> None:
+        _record("shutdown")
+
+    @app.get("/lifespan-request")
+    def lifespan_request() -> str:
+        _record("request")
+        return "recorded"

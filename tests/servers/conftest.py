@@ -72,7 +72,9 @@ def _granian(interface: str) -> Callable[[int], list[str]]:
     def command(port: int) -> list[str]:
         return [
             *("-m", "granian", "--interface", interface, "--host", HOST, "--port", str(port)),
-            *("--workers", "1", "--no-ws", "--log-level", "warning"),
+            *("--workers", "1", "--log-level", "warning"),
+            # WebSockets only under ASGI (tests/servers/test_async_servers.py uses them).
+            *(("--no-ws",) if interface == "wsgi" else ()),
             APP_PATH,
         ]
 
@@ -196,20 +198,18 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=STOP_TIMEOUT)
 
 
-@pytest.fixture(scope="session", params=list(SERVERS))
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def run_server(
+    name: str, log_path: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[RunningServer]:
-    """A real server serving ``tests/servers/app_under_test.py`` on 127.0.0.1."""
-    name = str(request.param)
-    module, command = SERVERS[name]
-    if not _module_available(module):
-        pytest.skip(f"{name}: the {module!r} package is not installed in {sys.executable}")
+    """Start server ``name`` on a free port, wait until it answers, and stop it (by PID) on
+    leaving; ``extra_env`` is added to the server's environment."""
+    _module, command = SERVERS[name]
     port = free_port()
-    log_path = tmp_path_factory.mktemp("servers") / f"{name}.log"
     running = RunningServer(name, HOST, port, log_path)
     python_path = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(python_path), "PYTHONUNBUFFERED": "1"}
+    env.update(extra_env or {})
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, *command(port)],
@@ -225,3 +225,22 @@ def server(
         yield running
     finally:
         _stop(process)
+
+
+def skip_unless_installed(name: str) -> None:
+    """Skip the test when the package that runs server ``name`` is not installed."""
+    module = SERVERS[name][0]
+    if not _module_available(module):
+        pytest.skip(f"{name}: the {module!r} package is not installed in {sys.executable}")
+
+
+@pytest.fixture(scope="session", params=list(SERVERS))
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """A real server serving ``tests/servers/app_under_test.py`` on 127.0.0.1."""
+    name = str(request.param)
+    skip_unless_installed(name)
+    log_path = tmp_path_factory.mktemp("servers") / f"{name}.log"
+    with run_server(name, log_path) as running:
+        yield running
