@@ -15,7 +15,7 @@ from werkzeug.exceptions import (
     BadRequestKeyError,
     HTTPException,
 )
-from werkzeug.routing import BuildError, MapAdapter, WebsocketMismatch
+from werkzeug.routing import BuildError, MapAdapter, RequestRedirect, WebsocketMismatch
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import cached_property
 from werkzeug.utils import redirect as _wz_redirect
@@ -489,7 +489,7 @@ class Erlen(Scaffold):
                     screen_request(self, request)
                 self._match_request(ctx)
                 if request.method not in SAFE_METHODS and config["CROSS_SITE_PROTECTION"]:
-                    check_cross_site(self, request)
+                    await check_cross_site(self, request, invoke)
                 if request_started.receivers:
                     await send_signal(request_started, self, invoke)
                 rv = None
@@ -538,7 +538,7 @@ class Erlen(Scaffold):
                     screen_request(self, websocket)
                 self._match_request(ctx)
                 if config["CROSS_SITE_PROTECTION"]:
-                    check_cross_site(self, websocket)
+                    await check_cross_site(self, websocket, invoke)
                 if websocket_started.receivers:
                     await send_signal(websocket_started, self, invoke)
                 rv = await self._preprocess_request(websocket, invoke, self.before_websocket_funcs)
@@ -564,15 +564,20 @@ class Erlen(Scaffold):
     def _match_request(self, ctx: RequestContext) -> None:
         request = ctx.request
         url_map = self.url_map
-        if url_map.fast_static and not request.is_websocket:
+        websocket = request.is_websocket
+        if url_map.fast_static and not websocket:
             rule = url_map.match_static(request.path, request.method)
             if rule is not None:
                 request.url_rule, request.view_args = rule, {}
                 return
         try:
-            adapter = ctx.url_adapter
-            assert adapter is not None
-            rule, args = adapter.match(return_rule=True)
+            if url_map.fast_static:
+                try:
+                    rule, args = url_map.match_path(request.path, request.method, websocket)
+                except RequestRedirect:  # its URL needs the request's own host: match again
+                    rule, args = t.cast(MapAdapter, ctx.url_adapter).match(return_rule=True)
+            else:
+                rule, args = t.cast(MapAdapter, ctx.url_adapter).match(return_rule=True)
             request.url_rule, request.view_args = rule, dict(args)
         except WebsocketMismatch as error:
             request.routing_exception = error if request.is_websocket else UpgradeRequired()

@@ -81,9 +81,30 @@ def _from_http_exception(app: Erlen, error: HTTPException) -> Response:
         return response_from_value(app, t.cast("ft.ResponseReturnValue", error.response))
     if isinstance(error, RequestRedirect):  # its response carries the Location header
         return app.redirect(error.new_url, error.code)
+    error_class = type(error)
+    if (
+        error_class.get_headers is HTTPException.get_headers
+        and error_class.get_body is HTTPException.get_body
+        and error.code is not None
+    ):
+        # The common case (404, 400, 413...): one page per error class and description.
+        return app.response_class(_error_page(error), error.code, direct_passthrough=True)
     return app.response_class(
         error.get_body(), error.code, error.get_headers(), direct_passthrough=True
     )
+
+
+_error_pages: dict[tuple[type[HTTPException], str | None], bytes] = {}
+
+
+def _error_page(error: HTTPException) -> bytes:
+    key = (type(error), error.description)
+    page = _error_pages.get(key)
+    if page is None:
+        page = error.get_body().encode()
+        if len(_error_pages) < 256:  # descriptions can carry request data: keep it bounded
+            _error_pages[key] = page
+    return page
 
 
 def _from_wsgi_app(app: Erlen, wsgi_app: t.Any) -> Response:

@@ -13,7 +13,7 @@ from werkzeug.routing import Map
 from werkzeug.routing import Rule as _WerkzeugRule
 
 if t.TYPE_CHECKING:
-    from werkzeug.routing import RuleFactory
+    from werkzeug.routing import MapAdapter, RuleFactory
 
 
 class Rule(_WerkzeugRule):
@@ -32,12 +32,14 @@ class UrlMap(Map):
         super().__init__(*args, **kwargs)
         self._ordered: list[_WerkzeugRule] = []
         self._static: dict[str, tuple[_WerkzeugRule, ...]] | None = None
+        self._adapter: MapAdapter | None = None
 
     def add(self, rulefactory: RuleFactory) -> None:
         known = {id(rule) for rule in self._ordered}
         super().add(rulefactory)
         self._ordered.extend(rule for rule in self._rules if id(rule) not in known)
         self._static = None
+        self._adapter = None
 
     def match_static(self, path: str, method: str) -> _WerkzeugRule | None:
         """The static rule for ``path`` that allows ``method``, or ``None`` (ask werkzeug)."""
@@ -48,6 +50,17 @@ class UrlMap(Map):
             if rule.methods is None or method in rule.methods:
                 return rule
         return None
+
+    def match_path(
+        self, path: str, method: str, websocket: bool
+    ) -> tuple[_WerkzeugRule, t.Mapping[str, t.Any]]:
+        """Match with werkzeug, without binding the map to the request. Only valid while
+        :attr:`fast_static` (no rule depends on the host); a redirect it raises carries a
+        placeholder host, so build redirects from an adapter bound to the request."""
+        adapter = self._adapter
+        if adapter is None:
+            adapter = self._adapter = self.bind("localhost")
+        return adapter.match(path, method, return_rule=True, websocket=websocket)
 
     def _static_table(self) -> dict[str, tuple[_WerkzeugRule, ...]]:
         table: dict[str, tuple[_WerkzeugRule, ...]] = {}

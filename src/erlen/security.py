@@ -24,6 +24,7 @@ from .globals import _cv_request, current_app, session
 
 if t.TYPE_CHECKING:
     from .app import Erlen
+    from .concurrency import Invoker
     from .wrappers import Request, Response
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
@@ -45,8 +46,9 @@ def cross_site_exempt(view_or_blueprint: F) -> F:
     return view_or_blueprint
 
 
-def check_cross_site(app: Erlen, request: Request) -> None:
-    """Refuse (403) an unsafe request that a browser sent from another site."""
+async def check_cross_site(app: Erlen, request: Request, invoke: Invoker) -> None:
+    """Refuse (403) an unsafe request that a browser sent from another site (and, in
+    ``CSRF_TOKEN_CHECK`` mode, one without the session's token)."""
     # A WebSocket handshake is a GET, but a cross-site one could act as the user.
     if (request.method in SAFE_METHODS and not request.is_websocket) or _is_exempt(app, request):
         return
@@ -61,7 +63,9 @@ def check_cross_site(app: Erlen, request: Request) -> None:
     elif origin is not None and not _same_origin(origin, request):
         raise Forbidden("Cross-site request refused: the Origin does not match this site.")
     if app.config["CSRF_TOKEN_CHECK"]:
-        _check_token(request)
+        # Through the invoker: the token may be a form field, and reading the body blocks (in a
+        # worker thread under ASGI, where the loop cannot wait for it).
+        await invoke(_check_token, request)
 
 
 def _is_exempt(app: Erlen, request: Request) -> bool:
@@ -75,10 +79,15 @@ def _is_exempt(app: Erlen, request: Request) -> bool:
 
 
 def _same_origin(origin: str, request: Request) -> bool:
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # "http://[" and other unparseable URLs
+        return False
     if not parts.scheme or not parts.netloc:
         return False  # "null" (sandboxed documents, file: URLs) or garbage
-    return parts.scheme == request.scheme and parts.netloc.lower() == request.host.lower()
+    # A WebSocket page's Origin is http(s), the handshake's own scheme ws(s).
+    scheme = {"ws": "http", "wss": "https"}.get(request.scheme, request.scheme)
+    return parts.scheme == scheme and parts.netloc.lower() == request.host.lower()
 
 
 def csrf_token() -> str:
@@ -146,7 +155,8 @@ def check_host(request: Request, trusted_hosts: list[str]) -> None:
     # The host a trusted proxy forwarded (X-Forwarded-Host, Forwarded) is the one to check.
     host = request.__dict__.get("host") or request.headers.get("Host")
     host = host or (request.server[0] if request.server else "")
-    if not host_is_trusted(host, trusted_hosts):
+    # Host names are case-insensitive; werkzeug's matcher is not.
+    if not host_is_trusted(host.lower(), [trusted.lower() for trusted in trusted_hosts]):
         raise BadRequest(f"The host {host[:100]!r} is not served here.")
 
 
@@ -231,7 +241,10 @@ def is_safe_redirect_url(target: str | None, allowed_hosts: t.Iterable[str] = ()
     """
     if not target or any(ord(char) < 32 or char == "\\" for char in target):
         return False
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "http://[" and other unparseable URLs
+        return False
     if parts.scheme and parts.scheme not in ("http", "https"):
         return False
     if not parts.netloc:

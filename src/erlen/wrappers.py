@@ -213,7 +213,10 @@ class Request(SansIORequest):
         limit = self._app_limit("MAX_QUERY_PARAMETERS")
         if limit and self.query_string.count(b"&") >= limit:
             raise BadRequest(f"Too many query parameters (the limit is {limit}).")
-        return super().args
+        try:
+            return super().args
+        except UnicodeDecodeError:  # raw bytes that are not UTF-8 (browsers %-encode them)
+            raise BadRequest("The query string is not valid UTF-8.") from None
 
     @cached_property
     def stream(self) -> t.IO[bytes]:
@@ -267,6 +270,10 @@ class Request(SansIORequest):
             parsed = self.make_form_data_parser().parse(
                 source, self.mimetype, self.content_length, self.mimetype_params
             )
+            if None in parsed[1] or None in parsed[2]:
+                # werkzeug keys a part without a name (RFC 7578 requires one) as None, which
+                # breaks sorting and JSON: such parts are dropped.
+                parsed = (parsed[0], _named(parsed[1], empty), _named(parsed[2], empty))
         else:
             parsed = (self.stream, empty(), empty())
         self.__dict__["stream"], self.__dict__["form"], self.__dict__["files"] = parsed
@@ -397,21 +404,18 @@ class Response(SansIOResponse):
         # a KeyError internally, and statuses and content types are parsed every time.
         if (
             headers is None
-            and mimetype is None
             and content_type is None
-            and status is None
-            and type(response) is str
-            and self.default_status == 200
+            and (type(response) is str or type(response) is bytes)
+            and (status := status or self.default_status) in _STATUS_LINES
         ):
-            # The common case, a view's string: two headers erlen computes, so no validation.
-            data = response.encode()
+            # The common case (a view's string, a JSON body, an error page): two headers erlen
+            # computes itself, so no validation, and a status line looked up, not parsed.
+            data = response.encode() if type(response) is str else response
+            mimetype = mimetype or self.default_mimetype or "text/plain"
             self.headers = trusted_headers(
-                [
-                    ("Content-Type", _content_type(self.default_mimetype or "text/plain")),
-                    ("Content-Length", str(len(data))),
-                ]
+                [("Content-Type", _content_type(mimetype)), ("Content-Length", str(len(data)))]
             )
-            self._status_code, self._status = 200, "200 OK"
+            self._status_code, self._status = status, _STATUS_LINES[status]
             self.direct_passthrough = direct_passthrough
             self._on_close = []
             self.response = [data]
@@ -539,6 +543,11 @@ def _depth(value: t.Any) -> int:
             deepest = max(deepest, level)
             stack.extend((child, level + 1) for child in item)
     return deepest
+
+
+def _named(items: t.Any, cls: t.Any) -> t.Any:
+    """``items`` (a form or files multidict) without the parts that had no name."""
+    return cls([(key, value) for key, value in items.items(multi=True) if key is not None])
 
 
 def sends_no_body(response: Response, method: str) -> bool:
