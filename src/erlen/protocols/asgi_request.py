@@ -64,17 +64,24 @@ class RequestBody(WorkerInvoker):
     loop to wait for it.
     """
 
-    __slots__ = ("_buffer", "_loop", "_receive", "_scope", "request")
+    __slots__ = ("_announced", "_buffer", "_loop", "_receive", "_scope", "request")
 
     def __init__(self, scope: Scope, receive: Receive) -> None:
         self._scope = scope
         self._receive = receive
+        self._announced: tuple[bool, int | None] | None = None
         self._buffer: t.IO[bytes] | None = None
         self._loop = asyncio.get_running_loop()
         self.request: Request | None = None
 
     def _content_length(self) -> tuple[bool, int | None]:
-        """Whether a body was announced, and its length if known."""
+        """Whether a body was announced, and its length if known (the headers are read once)."""
+        announced = self._announced
+        if announced is None:
+            announced = self._announced = self._read_content_length()
+        return announced
+
+    def _read_content_length(self) -> tuple[bool, int | None]:
         for key, value in self._scope["headers"]:
             if key == b"content-length":
                 try:
