@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The browser tests (tests/browser/) drive Debian's Chromium with Playwright.
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest chromium bench docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +14,19 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(BIN)/.installed
-	ERLEN_RUN_PORT=$(PORT) $(BIN)/python examples/hello.py
+# `make run` needs erlen and its ASGI development server only (the `server` extra): the blog
+# example is served on uvicorn, for its live feed (see examples/blog/blog/live.py).
+$(BIN)/.run-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[server]'
+	touch $@
+
+# The blog of examples/blog on http://127.0.0.1:$(PORT)/; its database and secret key are
+# created in examples/blog/instance/ on the first run.
+run: $(BIN)/.run-installed
+	cd examples/blog && ERLEN_APP=blog ERLEN_RUN_ASGI=1 \
+		$(abspath $(BIN))/erlen run --host 127.0.0.1 --port $(PORT)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests examples bench
@@ -22,17 +35,42 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict src
 
-pytest: $(BIN)/.installed
+# Installs Debian's chromium when it is missing (as root; otherwise says what to run).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" -eq 0 ]; then \
+			apt-get update && apt-get install -y --no-install-recommends chromium; \
+		else \
+			echo "The browser tests need Debian's chromium at $(CHROMIUM). Install it with" \
+				"'sudo apt-get update && sudo apt-get install -y --no-install-recommends" \
+				"chromium', or run make as root." >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+pytest: $(BIN)/.installed chromium
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+test: lint typecheck chromium pytest
 
 $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
+# In-process tables, real servers (wrk if installed: apt-get install wrk) and memory, written to
+# bench/RESULTS.md. Takes several minutes.
 bench: $(BIN)/.bench-installed
-	$(BIN)/python bench/hello.py
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk \
+		>/dev/null 2>&1; } || echo "wrk is not installed: bench/servers.py uses its Python client"
+	$(BIN)/python bench/run_all.py --output bench/RESULTS.md
+
+$(BIN)/.docs-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@
+
+# The documentation site in site/; warnings (a broken link, a missing page) are errors.
+docs: $(BIN)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache site

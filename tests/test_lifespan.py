@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 import threading
 import typing as t
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -338,3 +341,25 @@ def test_background_task_outside_a_request_starts_at_once(app: Erlen) -> None:
         return results
 
     assert asyncio.run(asyncio.wait_for(main(), WAIT)) == ["direct test_app"]
+
+
+def test_sync_after_serving_runs_at_exit_under_wsgi(tmp_path: Path) -> None:
+    # At interpreter exit the worker pool is shut down: shutdown must not need it.
+    script = tmp_path / "exit_app.py"
+    script.write_text(
+        "from erlen import Erlen\n"
+        "app = Erlen(__name__)\n"
+        "@app.after_serving\n"
+        "def bye():\n"
+        "    print('after_serving ran', flush=True)\n"
+        "@app.get('/')\n"
+        "def index():\n"
+        "    return 'x'\n"
+        "print(app.test_client().get('/').status_code, flush=True)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["200", "after_serving", "ran"]
+    assert "Error" not in result.stderr

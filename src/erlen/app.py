@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
@@ -62,6 +63,22 @@ T_shell_context = t.TypeVar("T_shell_context", bound=Callable[[], dict[str, t.An
 T_template_function = t.TypeVar("T_template_function", bound=Callable[..., t.Any])
 
 
+def default_instance_path(import_name: str, root_path: str) -> str:
+    """``instance/`` beside the top-level package of ``import_name``, as in Flask (so it is
+    not inside the package's code), or beside the module when it is not in a package."""
+    top = import_name.partition(".")[0]
+    locations = getattr(sys.modules.get(top), "__path__", None)
+    if locations is None:
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            spec = None
+        locations = spec.submodule_search_locations if spec is not None else None
+    for location in locations or ():
+        return os.path.join(os.path.dirname(os.path.abspath(location)), "instance")
+    return os.path.join(root_path, "instance")
+
+
 class Erlen(Scaffold):
     """The application: holds the configuration, the URL map and the registered functions,
     and is itself the callable a server runs, WSGI (``app(environ, start_response)``) or ASGI
@@ -107,7 +124,7 @@ class Erlen(Scaffold):
         if instance_path is not None and not os.path.isabs(instance_path):
             raise ValueError("If an instance path is provided it must be absolute.")
         #: The folder for files that belong to this deployment, not to the code.
-        self.instance_path = instance_path or os.path.join(self.root_path, "instance")
+        self.instance_path = instance_path or default_instance_path(import_name, self.root_path)
         self.config = self.config_class(
             self.instance_path if instance_relative_config else self.root_path,
             self.default_config,

@@ -289,10 +289,23 @@ class AppGroup(click.Group):
     """A click group whose commands run in the app context (unless registered with
     ``with_appcontext=False``) and whose subgroups are also ``AppGroup``s."""
 
-    def command(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    # Typed like click's own overloads, so that a command stays typed under mypy --strict.
+    @t.overload
+    def command(self, __func: Callable[..., t.Any]) -> click.Command: ...
+
+    @t.overload
+    def command(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> Callable[[Callable[..., t.Any]], click.Command]: ...
+
+    def command(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> Callable[[Callable[..., t.Any]], click.Command] | click.Command:
         """Like :meth:`click.Group.command`; ``with_appcontext=False`` skips the app context."""
         if args and callable(args[0]):  # used bare: @app.cli.command
-            return self.command(*args[1:], **kwargs)(args[0])
+            register: Callable[[Callable[..., t.Any]], click.Command]
+            register = self.command(*args[1:], **kwargs)
+            return register(args[0])
         wrap = kwargs.pop("with_appcontext", True)
 
         def decorator(f: Callable[..., t.Any]) -> click.Command:

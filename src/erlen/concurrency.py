@@ -120,6 +120,15 @@ async def run_in_worker(func: Callable[..., T], /, *args: t.Any, **kwargs: t.Any
     return await loop.run_in_executor(_worker_pool(), call)
 
 
+async def call_here(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    """An invoker for code already on a thread that may block (the lifecycle's own loop thread
+    under WSGI): sync functions are called here, async ones awaited."""
+    result = func(*args, **kwargs)
+    if type(result) is CoroutineType:
+        return await result
+    return result
+
+
 class WorkerInvoker:
     """The ASGI invoker: async functions are awaited on the loop, sync ones run in the worker
     pool. :meth:`before_async` runs first when async code is about to run (a request body

@@ -16,7 +16,7 @@ import threading
 import typing as t
 from collections.abc import AsyncIterator, Callable
 
-from .concurrency import call_in_worker
+from .concurrency import Invoker, call_here, call_in_worker
 from .ctx import AppContext, BackgroundCall
 
 if t.TYPE_CHECKING:
@@ -47,27 +47,27 @@ class Lifecycle:
 
     # --- startup and shutdown -----------------------------------------------------------------
 
-    async def startup(self) -> None:
+    async def startup(self, invoke: Invoker = call_in_worker) -> None:
         """Run the ``before_serving`` functions, then enter the ``lifespan`` context managers,
         in an app context. An error propagates: the server should not start."""
         self._loop = asyncio.get_running_loop()
         stack = contextlib.AsyncExitStack()
         with AppContext(self.app):
             for func in self.app.before_serving_funcs:
-                await call_in_worker(func)
+                await invoke(func)
             for factory in self.app.lifespan_funcs:
                 await stack.enter_async_context(_as_context_manager(factory, self.app))
         self._stack = stack
         self.started = True
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, invoke: Invoker = call_in_worker) -> None:
         """Wait for background tasks (``BACKGROUND_TASK_SHUTDOWN_TIMEOUT``), run the
         ``after_serving`` functions, and leave the ``lifespan`` context managers."""
         await self.wait_for_tasks(self.app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"])
         with AppContext(self.app):
             try:
                 for func in self.app.after_serving_funcs:
-                    await call_in_worker(func)
+                    await invoke(func)
             finally:
                 if self._stack is not None:
                     await self._stack.aclose()
@@ -88,7 +88,8 @@ class Lifecycle:
                 return
             loop = self._wsgi_loop()
             try:
-                asyncio.run_coroutine_threadsafe(self.startup(), loop).result()
+                # On the lifecycle's own thread sync functions may block: no worker needed.
+                asyncio.run_coroutine_threadsafe(self.startup(call_here), loop).result()
             except BaseException as error:
                 self._startup_error = error
                 self.app.logger.error("Startup failed", exc_info=error)
@@ -109,7 +110,8 @@ class Lifecycle:
             return
         timeout = self.app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] + 10
         try:
-            asyncio.run_coroutine_threadsafe(self.shutdown(), loop).result(timeout)
+            # At exit the worker pool is already shut down: call sync functions here.
+            asyncio.run_coroutine_threadsafe(self.shutdown(call_here), loop).result(timeout)
         except Exception:
             self.app.logger.exception("Shutdown failed")
         loop.call_soon_threadsafe(loop.stop)
