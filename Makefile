@@ -60,8 +60,9 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 # In-process tables, real servers (wrk if installed: apt-get install wrk) and memory, written to
 # bench/RESULTS.md. Takes several minutes.
 bench: $(BIN)/.bench-installed
-	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk \
-		>/dev/null 2>&1; } || echo "wrk is not installed: bench/servers.py uses its Python client"
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null \
+		&& apt-get install -y -qq wrk >/dev/null 2>&1; } \
+		|| echo "wrk is not installed: bench/servers.py uses its Python client"
 	$(BIN)/python bench/run_all.py --output bench/RESULTS.md
 
 $(BIN)/.docs-installed: $(BIN)/.installed
