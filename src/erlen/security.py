@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 import typing as t
@@ -112,25 +113,42 @@ def _check_token(request: Request) -> None:
 def add_security_headers(app: Erlen, request: Request, response: Response) -> None:
     """Add the configured default headers that the response does not set itself."""
     config = app.config
-    defaults: dict[str, str | None] = config["SECURITY_HEADERS"]
     hsts = config["HSTS"]
     csp = config["CONTENT_SECURITY_POLICY"]
+    defaults = _compiled(tuple(config["SECURITY_HEADERS"].items()))
     if not defaults and hsts is None and csp is None:
         return
+    extra = list(defaults)
+    if hsts is not None and request.scheme == "https":
+        extra.append(_checked("Strict-Transport-Security", hsts))
+    if csp is not None:
+        extra.append(_checked("Content-Security-Policy", csp.replace("{nonce}", csp_nonce())))
     # werkzeug's Headers keeps (name, value) tuples in _list; appending there directly skips a
     # regex per value and an exception per membership test, a measurable cost per response.
     pairs: list[tuple[str, str]] = response.headers._list
-    present = {name.lower() for name, _value in pairs}
-    extra = [(name, value) for name, value in defaults.items() if value is not None]
-    if hsts is not None and request.scheme == "https":
-        extra.append(("Strict-Transport-Security", hsts))
-    if csp is not None:
-        extra.append(("Content-Security-Policy", csp.replace("{nonce}", csp_nonce())))
-    for name, value in extra:
-        if name.lower() not in present:
-            if "\n" in value or "\r" in value:
-                raise ValueError(f"The {name} header in the configuration has a line break.")
+    present: t.AbstractSet[str]
+    if len(pairs) == 2 and pairs[0][0] == "Content-Type" and pairs[1][0] == "Content-Length":
+        present = _BASIC_HEADERS  # what a response made from a string has: the common case
+    else:
+        present = {name.lower() for name, _value in pairs}
+    for lower, name, value in extra:
+        if lower not in present:
             pairs.append((name, value))
+
+
+_BASIC_HEADERS = frozenset({"content-type", "content-length"})
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(items: tuple[tuple[str, str | None], ...]) -> tuple[tuple[str, str, str], ...]:
+    """``SECURITY_HEADERS`` checked once per distinct value: (lower-case name, name, value)."""
+    return tuple(_checked(name, value) for name, value in items if value is not None)
+
+
+def _checked(name: str, value: str) -> tuple[str, str, str]:
+    if "\n" in value or "\r" in value:
+        raise ValueError(f"The {name} header in the configuration has a line break.")
+    return name.lower(), name, value
 
 
 def csp_nonce() -> str:
