@@ -653,7 +653,7 @@ class Erlen(Scaffold):
     async def _process_response(
         self, ctx: RequestContext, response: Response, invoke: Invoker
     ) -> Response:
-        for func in ctx._after_request_functions:
+        for func in ctx._after_request_functions or ():
             response = await invoke(func, response)
         if self.after_request_funcs:
             for name in (*ctx.request.blueprints, None):
@@ -697,6 +697,8 @@ class Erlen(Scaffold):
         logged; shutdown waits for running tasks up to ``BACKGROUND_TASK_SHUTDOWN_TIMEOUT``."""
         ctx = _cv_request.get()
         if ctx is not None:
+            if ctx.background_tasks is None:
+                ctx.background_tasks = []
             ctx.background_tasks.append((func, args, kwargs))
         else:
             self.lifecycle.spawn([(func, args, kwargs)])

@@ -170,9 +170,10 @@ class RequestContext(_Pushable):
         #: The flashed messages taken from the session in this request (see ``flash``).
         self.flashes: list[tuple[str, str]] | None = None
         self._url_adapter: MapAdapter | object | None = _missing
-        self._after_request_functions: list[Callable[[Response], Response]] = []
+        # Lists made on first use: most requests add no callback and no task.
+        self._after_request_functions: list[Callable[[Response], Response]] | None = None
         #: Calls added by ``app.add_background_task`` during this request, started after it.
-        self.background_tasks: list[BackgroundCall] = []
+        self.background_tasks: list[BackgroundCall] | None = None
         self._app_ctx: AppContext | None = None
         self._saved: list[tuple[RequestContext | None, AppContext | None]] = []
 
@@ -237,7 +238,7 @@ class RequestContext(_Pushable):
                 else:
                     pushed_app_ctx._restore()
         if self.background_tasks and not self._saved:
-            tasks, self.background_tasks = self.background_tasks, []
+            tasks, self.background_tasks = self.background_tasks, None
             self.app.lifecycle.spawn(tasks)
 
     def pop(self, exc: BaseException | None = None) -> None:
@@ -270,6 +271,8 @@ def after_this_request(func: F) -> F:
         raise RuntimeError(
             "'after_this_request' can only be used when a request context is active."
         )
+    if ctx._after_request_functions is None:
+        ctx._after_request_functions = []
     ctx._after_request_functions.append(func)
     return func
 
