@@ -46,7 +46,6 @@ ResponseReturnValue = t.Union[
 ]
 
 # --- registered callables: each may be sync or async -------------------------------------------
-MaybeAwaitable = t.Union[t.Any, Awaitable[t.Any]]
 RouteCallable = Callable[..., t.Any]
 BeforeRequestCallable = Callable[[], t.Any]
 AfterRequestCallable = Callable[[t.Any], t.Any]
