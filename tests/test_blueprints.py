@@ -1075,3 +1075,27 @@ def test_unused_blueprint_does_not_change_responses(
         without_bp.headers["X-Test"],
     )
     assert build(True).get("/missing").status_code == build(False).get("/missing").status_code
+
+
+def test_app_template_functions_accept_the_bare_decorator(app: Erlen, client: ErlenClient) -> None:
+    bp = Blueprint("bare", __name__)
+
+    @bp.app_template_filter
+    def shout(value: str) -> str:
+        return value.upper()
+
+    @bp.app_template_test
+    def short(value: str) -> bool:
+        return len(value) < 4
+
+    @bp.app_template_global
+    def greeting() -> str:
+        return "hi"
+
+    app.register_blueprint(bp)
+
+    @app.get("/")
+    def index() -> str:
+        return render_template_string("{{ 'abc'|shout }} {{ 'abc' is short }} {{ greeting() }}")
+
+    assert client.get("/").text == "ABC True hi"

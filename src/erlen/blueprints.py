@@ -297,52 +297,41 @@ class Blueprint(Scaffold):
 
         return decorator
 
-    def _record_template_function(self, kind: str, f: F, name: str | None) -> None:
-        self.record_once(
-            lambda state: getattr(state.app.jinja_env, kind).__setitem__(name or f.__name__, f)
-        )
-
-    @setupmethod
-    def app_template_filter(self, name: str | None = None) -> Callable[[F], F]:
-        """Register a Jinja filter for the whole app."""
-
-        def decorator(f: F) -> F:
-            self._record_template_function("filters", f, name)
+    def _app_template_registrar(self, kind: str, name: str | Callable[..., t.Any] | None) -> t.Any:
+        # The app's registrar (Erlen._template_registrar), run when the blueprint is registered.
+        def register(f: F) -> F:
+            own_name = name if isinstance(name, str) else None
+            self.record_once(lambda state: state.app._template_registrar(kind, own_name)(f))
             return f
 
-        return decorator
+        return register(name) if callable(name) else register
+
+    @setupmethod
+    def app_template_filter(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
+        """Register a Jinja filter for the whole app."""
+        return self._app_template_registrar("filters", name)
 
     @setupmethod
     def add_app_template_filter(self, f: Callable[..., t.Any], name: str | None = None) -> None:
         """Register a Jinja filter for the whole app under ``name``."""
-        self._record_template_function("filters", f, name)
+        self._app_template_registrar("filters", name)(f)
 
     @setupmethod
-    def app_template_test(self, name: str | None = None) -> Callable[[F], F]:
+    def app_template_test(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
         """Register a Jinja test for the whole app."""
-
-        def decorator(f: F) -> F:
-            self._record_template_function("tests", f, name)
-            return f
-
-        return decorator
+        return self._app_template_registrar("tests", name)
 
     @setupmethod
     def add_app_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
         """Register a Jinja test for the whole app under ``name``."""
-        self._record_template_function("tests", f, name)
+        self._app_template_registrar("tests", name)(f)
 
     @setupmethod
-    def app_template_global(self, name: str | None = None) -> Callable[[F], F]:
+    def app_template_global(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
         """Make a function available in every template of the app."""
-
-        def decorator(f: F) -> F:
-            self._record_template_function("globals", f, name)
-            return f
-
-        return decorator
+        return self._app_template_registrar("globals", name)
 
     @setupmethod
     def add_app_template_global(self, f: Callable[..., t.Any], name: str | None = None) -> None:
         """Make ``f`` available in every template of the app under ``name``."""
-        self._record_template_function("globals", f, name)
+        self._app_template_registrar("globals", name)(f)

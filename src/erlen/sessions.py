@@ -203,42 +203,28 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def save_session(self, app: Erlen, session: SessionMixin, response: Response) -> None:
         name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
+        options: dict[str, t.Any] = {
+            "domain": self.get_cookie_domain(app),
+            "path": self.get_cookie_path(app),
+            "secure": self.get_cookie_secure(app),
+            "partitioned": self.get_cookie_partitioned(app),
+            "samesite": self.get_cookie_samesite(app),
+            "httponly": self.get_cookie_httponly(app),
+        }
         if session.accessed:
             response.vary.add("Cookie")
         if not session:
             if session.modified:
-                response.delete_cookie(
-                    name,
-                    domain=domain,
-                    path=path,
-                    secure=secure,
-                    partitioned=partitioned,
-                    samesite=samesite,
-                    httponly=httponly,
-                )
+                response.delete_cookie(name, **options)
                 response.vary.add("Cookie")
             return
         if not self.should_set_cookie(app, session):
             return
         serializer = self.get_signing_serializer(app)
         assert serializer is not None
-        response.set_cookie(
-            name,
-            serializer.dumps(dict(session)),
-            expires=self.get_expiration_time(app, session),
-            httponly=httponly,
-            domain=domain,
-            path=path,
-            secure=secure,
-            partitioned=partitioned,
-            samesite=samesite,
-        )
+        value = serializer.dumps(dict(session))
+        expires = self.get_expiration_time(app, session)
+        response.set_cookie(name, value, expires=expires, **options)
         response.vary.add("Cookie")
         self._warn_if_too_large(app, name, response)
 
