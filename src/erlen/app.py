@@ -50,6 +50,7 @@ from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from blinker import Signal
 
     from .blueprints import Blueprint
     from .cli import ErlenCliRunner
@@ -495,34 +496,11 @@ class Erlen(Scaffold):
         Returns the response and the unhandled error (``None`` if none), which teardown
         receives. Errors propagate when ``PROPAGATE_EXCEPTIONS`` is on (testing, debug mode).
         """
-        # The common path is inlined into this one coroutine: each await of another coroutine
-        # costs about as much as a dict lookup chain, and erlen competes on per-request overhead.
         self._got_first_request = True
         request = ctx.request
-        config = self.config
         try:
             try:
-                if config["TRUSTED_PROXIES"] or config["TRUSTED_HOSTS"]:
-                    screen_request(self, request)
-                self._match_request(ctx)
-                if request.method not in SAFE_METHODS and config["CROSS_SITE_PROTECTION"]:
-                    await check_cross_site(self, request, invoke)
-                if request_started.receivers:
-                    await send_signal(request_started, self, invoke)
-                rv = None
-                if self.before_request_funcs or self.url_value_preprocessors:
-                    rv = await self._preprocess_request(request, invoke)
-                if rv is None:
-                    if request.routing_exception is not None:
-                        raise request.routing_exception
-                    rule = t.cast(Rule, request.url_rule)
-                    if request.method == "OPTIONS" and getattr(
-                        rule, "provide_automatic_options", False
-                    ):
-                        rv = self.make_default_options_response()
-                    else:
-                        view = self.view_functions[rule.endpoint]
-                        rv = await invoke(view, **t.cast("dict[str, t.Any]", request.view_args))
+                rv = await self._dispatch(ctx, invoke, request_started, self.before_request_funcs)
                 if is_async_callable(rv) and not isinstance(rv, SansIOResponse):
                     rv = await invoke(response_from_asgi_app, self, rv, request)
             except Exception as error:
@@ -548,22 +526,10 @@ class Erlen(Scaffold):
         (``None`` once the handler ran) and the unhandled error, as :meth:`handle_request`."""
         self._got_first_request = True
         websocket = ctx.request
-        config = self.config
         try:
             try:
-                if config["TRUSTED_PROXIES"] or config["TRUSTED_HOSTS"]:
-                    screen_request(self, websocket)
-                self._match_request(ctx)
-                if config["CROSS_SITE_PROTECTION"]:
-                    await check_cross_site(self, websocket, invoke)
-                if websocket_started.receivers:
-                    await send_signal(websocket_started, self, invoke)
-                rv = await self._preprocess_request(websocket, invoke, self.before_websocket_funcs)
-                if rv is None:
-                    if websocket.routing_exception is not None:
-                        raise websocket.routing_exception
-                    handler = self.view_functions[t.cast(Rule, websocket.url_rule).endpoint]
-                    rv = await invoke(handler, **t.cast("dict[str, t.Any]", websocket.view_args))
+                hooks = self.before_websocket_funcs
+                rv = await self._dispatch(ctx, invoke, websocket_started, hooks)
             except WebSocketDisconnect:
                 rv = None  # the client left: the handler's normal end
             except Exception as error:
@@ -577,6 +543,39 @@ class Erlen(Scaffold):
             return response, None
         except Exception as error:
             return await handle_exception(self, ctx, error, invoke), error
+
+    async def _dispatch(
+        self,
+        ctx: RequestContext,
+        invoke: Invoker,
+        started: Signal,
+        hooks: dict[ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]],
+    ) -> t.Any:
+        """The part of the pipeline HTTP requests and WebSocket handshakes share: screening,
+        matching, cross-site protection, the ``started`` signal, the before-hooks, and the view
+        or handler. Returns what the hook or the view returned."""
+        request = ctx.request
+        config = self.config
+        if config["TRUSTED_PROXIES"] or config["TRUSTED_HOSTS"]:
+            screen_request(self, request)
+        self._match_request(ctx)
+        if config["CROSS_SITE_PROTECTION"] and (
+            request.method not in SAFE_METHODS or request.is_websocket
+        ):
+            await check_cross_site(self, request, invoke)
+        if started.receivers:
+            await send_signal(started, self, invoke)
+        if hooks or self.url_value_preprocessors:
+            rv = await self._preprocess_request(request, invoke, hooks)
+            if rv is not None:
+                return rv
+        if request.routing_exception is not None:
+            raise request.routing_exception
+        rule = t.cast(Rule, request.url_rule)
+        if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+            return self.make_default_options_response()
+        view = self.view_functions[rule.endpoint]
+        return await invoke(view, **t.cast("dict[str, t.Any]", request.view_args))
 
     def _match_request(self, ctx: RequestContext) -> None:
         request = ctx.request
@@ -597,7 +596,7 @@ class Erlen(Scaffold):
                 rule, args = t.cast(MapAdapter, ctx.url_adapter).match(return_rule=True)
             request.url_rule, request.view_args = rule, dict(args)
         except WebsocketMismatch as error:
-            request.routing_exception = error if request.is_websocket else UpgradeRequired()
+            request.routing_exception = error if websocket else UpgradeRequired()
         except HTTPException as error:
             request.routing_exception = error
 
@@ -605,14 +604,14 @@ class Erlen(Scaffold):
         self,
         request: Request,
         invoke: Invoker,
-        hooks: dict[ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]] | None = None,
+        hooks: dict[ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]],
     ) -> t.Any:
         names = (None, *reversed(request.blueprints))
         for name in names:
             for preprocessor in self.url_value_preprocessors.get(name, ()):
                 preprocessor(request.endpoint, request.view_args)
         for name in names:
-            for func in (self.before_request_funcs if hooks is None else hooks).get(name, ()):
+            for func in hooks.get(name, ()):
                 rv = await invoke(func)
                 if rv is not None:
                     return rv
