@@ -26,6 +26,7 @@ if t.TYPE_CHECKING:
 FILE_CHUNK_SIZE = 64 * 1024
 #: The scope extension through which the test client keeps the request context.
 PRESERVE_CONTEXT_EXTENSION = "erlen.preserve_context"
+_NO_EXTENSIONS: dict[str, t.Any] = {}
 
 
 async def call_asgi_app(
@@ -106,7 +107,7 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         error = error or exc
         raise
     finally:
-        preserve = scope.get("extensions", {}).get(PRESERVE_CONTEXT_EXTENSION)
+        preserve = (scope.get("extensions") or _NO_EXTENSIONS).get(PRESERVE_CONTEXT_EXTENSION)
         if preserve is not None:
             preserve(ctx)
         try:
