@@ -958,28 +958,17 @@ def test_registering_invalid_error_handlers(app: Erlen) -> None:
 # --- exception propagation --------------------------------------------------------------------
 
 
-def test_testing_propagates_exceptions(app: Erlen, client: ErlenClient) -> None:
-    @app.route("/")
-    def index() -> str:
-        raise RuntimeError("propagated")
-
-    with pytest.raises(RuntimeError, match="propagated"):
-        client.get("/")
-
-
-def test_propagate_exceptions_true_without_testing(app: Erlen, client: ErlenClient) -> None:
-    app.config.update(TESTING=False, PROPAGATE_EXCEPTIONS=True)
-
-    @app.route("/")
-    def index() -> str:
-        raise RuntimeError("propagated")
-
-    with pytest.raises(RuntimeError, match="propagated"):
-        client.get("/")
-
-
-def test_debug_propagates_exceptions(app: Erlen, client: ErlenClient) -> None:
-    app.config.update(TESTING=False, DEBUG=True)
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},  # TESTING is on in the fixture
+        {"TESTING": False, "PROPAGATE_EXCEPTIONS": True},
+        {"TESTING": False, "DEBUG": True},
+    ],
+    ids=["testing", "propagate-exceptions", "debug"],
+)
+def test_exceptions_propagate(app: Erlen, client: ErlenClient, config: dict[str, t.Any]) -> None:
+    app.config.update(config)
 
     @app.route("/")
     def index() -> str:

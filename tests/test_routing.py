@@ -516,7 +516,8 @@ def test_host_matching(protocol: str) -> None:
         assert url_for("user", name="bob") == "http://bob.users.example/user"
 
 
-def test_subdomain_matching(protocol: str) -> None:
+@pytest.fixture
+def subdomain_app() -> Erlen:
     app = Erlen("subdomains", subdomain_matching=True)
     app.config.update(TESTING=True, SERVER_NAME="example.test")
 
@@ -527,6 +528,12 @@ def test_subdomain_matching(protocol: str) -> None:
     @app.route("/", subdomain="api")
     def api_index() -> str:
         return "api"
+
+    return app
+
+
+def test_subdomain_matching(subdomain_app: Erlen, protocol: str) -> None:
+    app = subdomain_app
 
     @app.route("/", subdomain="<tenant>")
     def tenant_index(tenant: str) -> str:
@@ -542,18 +549,8 @@ def test_subdomain_matching(protocol: str) -> None:
         assert url_for("tenant_index", tenant="acme") == "http://acme.example.test/"
 
 
-def test_subdomain_matching_unknown_host(protocol: str) -> None:
-    app = Erlen("subdomains", subdomain_matching=True)
-    app.config.update(TESTING=True, SERVER_NAME="example.test")
-
-    @app.route("/")
-    def index() -> str:
-        return "main"
-
-    @app.route("/", subdomain="api")
-    def api_index() -> str:
-        return "api"
-
+def test_subdomain_matching_unknown_host(subdomain_app: Erlen, protocol: str) -> None:
+    app = subdomain_app
     client = app.test_client(asgi=protocol == "asgi")
     assert client.get("/", subdomain="www").status_code == 404
     assert client.get("/", base_url="http://other.host").status_code == 404
