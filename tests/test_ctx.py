@@ -111,6 +111,52 @@ def test_teardown_appcontext_runs_on_exit(app: Erlen) -> None:
     assert len(errors) == 2 and isinstance(errors[1], ValueError)
 
 
+def test_each_request_is_its_own_app_context(app: Erlen, client: ErlenClient) -> None:
+    """Without an outer app context, a request is the app context: a fresh ``g`` per request,
+    ``teardown_appcontext`` once per request with the error, after ``teardown_request``."""
+    from erlen.signals import appcontext_popped, appcontext_pushed
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    events: list[str] = []
+    seen_g: list[object] = []
+
+    @app.teardown_request
+    def request_down(error: BaseException | None) -> None:
+        events.append("request")
+
+    @app.teardown_appcontext
+    def app_down(error: BaseException | None) -> None:
+        events.append(f"app:{type(error).__name__}")
+
+    @app.get("/")
+    def index() -> str:
+        assert not hasattr(g, "mark")
+        g.mark = 1
+        seen_g.append(g._get_current_object())  # type: ignore[attr-defined]
+        return "ok"
+
+    @app.get("/fail")
+    def fail() -> str:
+        raise ValueError("boom")
+
+    def pushed(sender: Erlen, **extra: t.Any) -> None:
+        events.append("pushed")
+
+    def popped(sender: Erlen, **extra: t.Any) -> None:
+        events.append("popped")
+
+    with appcontext_pushed.connected_to(pushed, app), appcontext_popped.connected_to(popped, app):
+        assert client.get("/").text == "ok"
+        assert client.get("/").text == "ok"
+        assert client.get("/fail").status_code == 500
+    assert seen_g[0] is not seen_g[1]
+    assert events == [
+        *("pushed", "request", "app:NoneType", "popped") * 2,
+        *("pushed", "request", "app:ValueError", "popped"),
+    ]
+    assert not has_app_context()
+
+
 # --- test_request_context -----------------------------------------------------------------------
 
 

@@ -35,7 +35,13 @@ from .protocols.wsgi import request_from_environ, serve_wsgi
 from .responses import response_from_value
 from .routing import Rule, UrlMap
 from .scaffold import Scaffold, setupmethod
-from .security import SAFE_METHODS, add_security_headers, check_cross_site, screen_request
+from .security import (
+    SAFE_METHODS,
+    DefaultHeaders,
+    add_security_headers,
+    check_cross_site,
+    screen_request,
+)
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
     request_finished,
@@ -107,6 +113,8 @@ class Erlen(Scaffold):
     jinja_options: dict[str, t.Any] = {}
     #: The class of ``app.jinja_env`` (``erlen.templating.Environment`` when ``None``).
     jinja_environment: type[Environment] | None = None
+    # SECURITY_HEADERS as last seen, and its checked form (see erlen.security).
+    _security_headers: tuple[dict[str, str | None], DefaultHeaders] | None = None
 
     def __init__(
         self,
@@ -501,7 +509,7 @@ class Erlen(Scaffold):
         try:
             try:
                 rv = await self._dispatch(ctx, invoke, request_started, self.before_request_funcs)
-                if is_async_callable(rv) and not isinstance(rv, SansIOResponse):
+                if callable(rv) and is_async_callable(rv) and not isinstance(rv, SansIOResponse):
                     rv = await invoke(response_from_asgi_app, self, rv, request)
             except Exception as error:
                 rv = await handle_user_exception(self, request, error, invoke)

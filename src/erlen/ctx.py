@@ -90,16 +90,17 @@ class _Pushable:
 
 
 class AppContext(_Pushable):
-    """Makes ``current_app`` and ``g`` available. Created by :meth:`Erlen.app_context` and for
-    every request; use it as a context manager (``with app.app_context():``)."""
+    """Makes ``current_app`` and ``g`` available. Created by :meth:`Erlen.app_context`; a
+    request context is its own application context when none of its app is active. Use it as a
+    context manager (``with app.app_context():``)."""
 
     app: Erlen
+    _g: _AppCtxGlobals | None = None
+    _url_adapter: MapAdapter | object | None = _missing
 
     def __init__(self, app: Erlen) -> None:
         self.app = app
-        self._g: _AppCtxGlobals | None = None
-        self._url_adapter: MapAdapter | object | None = _missing
-        self._saved: list[AppContext | None] = []
+        self._saved_apps: list[AppContext | None] = []
 
     @property
     def g(self) -> _AppCtxGlobals:
@@ -119,33 +120,40 @@ class AppContext(_Pushable):
 
     def push(self) -> None:
         """Make this the current application context."""
-        self._saved.append(_cv_app.get())
+        self._saved_apps.append(_cv_app.get())
+        self._enter_app()
+
+    def _enter_app(self) -> None:
         _cv_app.set(self)
         if appcontext_pushed.receivers:
             drive(send_signal(appcontext_pushed, self.app, call_inline))
 
+    async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
+        await self._leave_app(invoke, exc, self._saved_apps.pop())
+
     @property
-    def _pop_has_work(self) -> bool:
-        """Whether popping runs any function (else :meth:`_restore` is all it does)."""
+    def _leaving_app_has_work(self) -> bool:
+        """Whether leaving runs any function (else it only restores the previous context)."""
         return bool(
             self.app.teardown_appcontext_funcs
             or appcontext_tearing_down.receivers
             or appcontext_popped.receivers
         )
 
-    async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
+    async def _leave_app(
+        self, invoke: Invoker, exc: BaseException | None, previous: AppContext | None
+    ) -> None:
+        """Run the app teardown functions and signals, and make ``previous`` current again."""
+        app = self.app
         try:
-            for func in reversed(self.app.teardown_appcontext_funcs):
+            for func in reversed(app.teardown_appcontext_funcs):
                 await invoke(func, exc)
             if appcontext_tearing_down.receivers:
-                await send_signal(appcontext_tearing_down, self.app, invoke, exc=exc)
+                await send_signal(appcontext_tearing_down, app, invoke, exc=exc)
         finally:
-            self._restore()
+            _cv_app.set(previous)
         if appcontext_popped.receivers:
-            await send_signal(appcontext_popped, self.app, invoke)
-
-    def _restore(self) -> None:
-        _cv_app.set(self._saved.pop())
+            await send_signal(appcontext_popped, app, invoke)
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_appcontext`` functions and restore the previous context."""
@@ -155,27 +163,27 @@ class AppContext(_Pushable):
         return f"<{type(self).__name__} of {self.app.name!r}>"
 
 
-class RequestContext(_Pushable):
-    """Makes ``request`` and ``session`` available, and pushes an application context when the
-    current one belongs to another app. The pipeline creates one per request; tests create one
-    with :meth:`Erlen.test_request_context`."""
+class RequestContext(AppContext):
+    """Makes ``request`` and ``session`` available. When no application context of its app is
+    active, it is the application context too (``current_app``, ``g``, the app teardown
+    functions); otherwise the active one is shared. The pipeline creates one per request; tests
+    create one with :meth:`Erlen.test_request_context`."""
 
-    app: Erlen
     request: Request
+    #: The flashed messages taken from the session in this request (see ``flash``).
+    flashes: list[tuple[str, str]] | None = None
+    # Made on first use: most requests add no callback and no task.
+    _after_request_functions: list[Callable[[Response], Response]] | None = None
+    #: Calls added by ``app.add_background_task`` during this request, started after it.
+    background_tasks: list[BackgroundCall] | None = None
 
     def __init__(self, app: Erlen, request: Request, session: SessionMixin | None = None) -> None:
+        # Not calling AppContext.__init__: a request keeps its own stack of what it replaced,
+        # (request context, application context, whether it entered as the app context).
         self.app = app
         self.request = request
         self._session = session
-        #: The flashed messages taken from the session in this request (see ``flash``).
-        self.flashes: list[tuple[str, str]] | None = None
-        self._url_adapter: MapAdapter | object | None = _missing
-        # Lists made on first use: most requests add no callback and no task.
-        self._after_request_functions: list[Callable[[Response], Response]] | None = None
-        #: Calls added by ``app.add_background_task`` during this request, started after it.
-        self.background_tasks: list[BackgroundCall] | None = None
-        self._app_ctx: AppContext | None = None
-        self._saved: list[tuple[RequestContext | None, AppContext | None]] = []
+        self._saved: list[tuple[RequestContext | None, AppContext | None, bool]] = []
 
     @property
     def session(self) -> SessionMixin:
@@ -202,25 +210,17 @@ class RequestContext(_Pushable):
             self._url_adapter = self.app.create_url_adapter(self.request)
         return t.cast("MapAdapter | None", self._url_adapter)
 
-    @property
-    def app_context(self) -> AppContext:
-        if self._app_ctx is None:
-            self._app_ctx = AppContext(self.app)
-        return self._app_ctx
-
     def push(self) -> None:
-        """Make this the current request context (and push an app context if needed)."""
+        """Make this the current request context (and the application context if needed)."""
         app_ctx = _cv_app.get()
-        if app_ctx is None or app_ctx.app is not self.app:
-            app_ctx = self.app_context
-            app_ctx.push()
-            self._saved.append((_cv_request.get(), app_ctx))
-        else:
-            self._saved.append((_cv_request.get(), None))
+        enters_app = app_ctx is None or app_ctx.app is not self.app
+        self._saved.append((_cv_request.get(), app_ctx, enters_app))
+        if enters_app:
+            self._enter_app()
         _cv_request.set(self)
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
-        previous, pushed_app_ctx = self._saved.pop()
+        previous, previous_app, entered_app = self._saved.pop()
         try:
             if not self._saved:
                 if self.app.teardown_request_funcs:
@@ -232,11 +232,10 @@ class RequestContext(_Pushable):
                 self.request.release_resources()
         finally:
             _cv_request.set(previous)
-            if pushed_app_ctx is not None:
-                if pushed_app_ctx._pop_has_work:
-                    await pushed_app_ctx._pop(invoke, exc)
-                else:
-                    pushed_app_ctx._restore()
+            if entered_app and self._leaving_app_has_work:
+                await self._leave_app(invoke, exc, previous_app)
+            elif entered_app:
+                _cv_app.set(previous_app)
         if self.background_tasks and not self._saved:
             tasks, self.background_tasks = self.background_tasks, None
             self.app.lifecycle.spawn(tasks)

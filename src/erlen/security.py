@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import functools
 import hmac
 import secrets
 import typing as t
@@ -113,36 +112,47 @@ def _check_token(request: Request) -> None:
 def add_security_headers(app: Erlen, request: Request, response: Response) -> None:
     """Add the configured default headers that the response does not set itself."""
     config = app.config
+    defaults, default_pairs = _default_headers(app, config["SECURITY_HEADERS"])
     hsts = config["HSTS"]
     csp = config["CONTENT_SECURITY_POLICY"]
-    defaults = _compiled(tuple(config["SECURITY_HEADERS"].items()))
-    if not defaults and hsts is None and csp is None:
-        return
-    extra = list(defaults)
-    if hsts is not None and request.scheme == "https":
-        extra.append(_checked("Strict-Transport-Security", hsts))
-    if csp is not None:
-        extra.append(_checked("Content-Security-Policy", csp.replace("{nonce}", csp_nonce())))
     # werkzeug's Headers keeps (name, value) tuples in _list; appending there directly skips a
     # regex per value and an exception per membership test, a measurable cost per response.
     pairs: list[tuple[str, str]] = response.headers._list
-    present: t.AbstractSet[str]
-    if len(pairs) == 2 and pairs[0][0] == "Content-Type" and pairs[1][0] == "Content-Length":
-        present = _BASIC_HEADERS  # what a response made from a string has: the common case
+    extra: t.Sequence[tuple[str, str, str]]
+    basic = len(pairs) == 2 and pairs[0][0] == "Content-Type" and pairs[1][0] == "Content-Length"
+    if hsts is None and csp is None:
+        if basic:  # what a response made from a string has: the common case
+            pairs.extend(default_pairs)
+            return
+        extra = defaults
     else:
-        present = {name.lower() for name, _value in pairs}
+        extra = added = list(defaults)
+        if hsts is not None and request.scheme == "https":
+            added.append(_checked("Strict-Transport-Security", hsts))
+        if csp is not None:
+            nonced = csp.replace("{nonce}", csp_nonce())
+            added.append(_checked("Content-Security-Policy", nonced))
+    present = _BASIC_HEADERS if basic else {name.lower() for name, _value in pairs}
     for lower, name, value in extra:
         if lower not in present:
             pairs.append((name, value))
 
 
 _BASIC_HEADERS = frozenset({"content-type", "content-length"})
+DefaultHeaders = tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str], ...]]
 
 
-@functools.lru_cache(maxsize=32)
-def _compiled(items: tuple[tuple[str, str | None], ...]) -> tuple[tuple[str, str, str], ...]:
-    """``SECURITY_HEADERS`` checked once per distinct value: (lower-case name, name, value)."""
-    return tuple(_checked(name, value) for name, value in items if value is not None)
+def _default_headers(app: Erlen, setting: dict[str, str | None]) -> DefaultHeaders:
+    """``SECURITY_HEADERS`` checked once per app, again only when the setting changes: as
+    (lower-case name, name, value) triples and as the (name, value) pairs to append."""
+    cached = app._security_headers
+    if cached is None or cached[0] != setting:
+        triples = tuple(
+            _checked(name, value) for name, value in setting.items() if value is not None
+        )
+        pairs = tuple((name, value) for _lower, name, value in triples)
+        cached = app._security_headers = (dict(setting), (triples, pairs))
+    return cached[1]
 
 
 def _checked(name: str, value: str) -> tuple[str, str, str]:
