@@ -231,6 +231,23 @@ def test_standard_context(app: Erlen, client: ErlenClient) -> None:
     assert client.get("/show").data.endswith(b"|/target/3|")
 
 
+def test_session_opens_only_when_the_template_uses_it(app: Erlen, client: ErlenClient) -> None:
+    @app.route("/plain")
+    def plain() -> str:
+        return render_template_string("{{ request.path }} {{ g.get('x') }}")
+
+    @app.route("/uses")
+    def uses() -> str:
+        return render_template_string("{{ session.get('user', 'nobody') }}")
+
+    plain_response = client.get("/plain")
+    assert plain_response.text == "/plain None"
+    assert "Cookie" not in plain_response.headers.get("Vary", "")
+    uses_response = client.get("/uses")
+    assert uses_response.text == "nobody"
+    assert "Cookie" in uses_response.headers.get("Vary", "")
+
+
 def test_template_context_outside_a_request(app: Erlen) -> None:
     app.config["SITE_NAME"] = "offline"
     with app.app_context():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import typing as t
 from contextvars import ContextVar
 
-from werkzeug.local import LocalProxy
+from .proxy import context_proxy
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -50,17 +50,34 @@ def _request_ctx() -> RequestContext:
     return ctx
 
 
-current_app: Erlen = t.cast("Erlen", LocalProxy(lambda: _app_ctx().app))
-g: _AppCtxGlobals = t.cast("_AppCtxGlobals", LocalProxy(lambda: _app_ctx().g))
-request: Request = t.cast("Request", LocalProxy(lambda: _request_ctx().request))
-session: SessionMixin = t.cast("SessionMixin", LocalProxy(lambda: _request_ctx().session))
+def _current_app() -> Erlen:
+    return _app_ctx().app
+
+
+def _g() -> _AppCtxGlobals:
+    return _app_ctx().g
+
+
+def _request() -> Request:
+    ctx = _cv_request.get()
+    if ctx is None:
+        raise RuntimeError(_no_req_msg)
+    return ctx.request
+
+
+def _session() -> SessionMixin:
+    return _request_ctx().session
 
 
 def _websocket() -> WebSocket:
-    current = _request_ctx().request
+    current = _request()
     if not current.is_websocket:
         raise RuntimeError("Working outside of a WebSocket handler: this request is HTTP.")
     return t.cast("WebSocket", current)
 
 
-websocket: WebSocket = t.cast("WebSocket", LocalProxy(_websocket))
+current_app: Erlen = context_proxy(_current_app, "CurrentAppProxy")
+g: _AppCtxGlobals = context_proxy(_g, "GProxy")
+request: Request = context_proxy(_request, "RequestProxy")
+session: SessionMixin = context_proxy(_session, "SessionProxy")
+websocket: WebSocket = context_proxy(_websocket, "WebSocketProxy")

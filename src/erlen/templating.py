@@ -16,7 +16,7 @@ from jinja2 import BaseLoader, FileSystemLoader, Template, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
 from markupsafe import Markup
 
-from .globals import _cv_app, _cv_request, current_app
+from .globals import _cv_app, _cv_request, current_app, g, session
 from .signals import before_render_template, run_receiver_sync, template_rendered
 
 if t.TYPE_CHECKING:
@@ -103,14 +103,15 @@ def update_template_context(app: Erlen, context: dict[str, t.Any]) -> None:
     """Add ``request``, ``session``, ``g`` and the context processors' values to ``context``;
     values the caller passed win over processors'."""
     given = dict(context)
-    app_ctx = _cv_app.get()
-    if app_ctx is not None:
-        context["g"] = app_ctx.g
+    # The proxies, not the objects: ``g`` is made and the session opened only if the template
+    # uses them.
+    if _cv_app.get() is not None:
+        context["g"] = g
     req_ctx = _cv_request.get()
     names: tuple[str | None, ...] = (None,)
     if req_ctx is not None:
         context["request"] = req_ctx.request
-        context["session"] = req_ctx.session
+        context["session"] = session
         names = (None, *reversed(req_ctx.request.blueprints))
     for name in names:
         for processor in app.template_context_processors.get(name, ()):

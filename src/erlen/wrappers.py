@@ -521,7 +521,7 @@ _STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATU
 def trusted_headers(pairs: list[tuple[str, str]]) -> Headers:
     """Headers from pairs that erlen made itself (no CR/LF possible), skipping the check werkzeug
     runs on every value: it is measurable on every response."""
-    headers = Headers()
+    headers = Headers.__new__(Headers)
     headers._list = pairs  # werkzeug's storage: a list of (name, value) tuples
     return headers
 
