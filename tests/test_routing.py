@@ -674,6 +674,18 @@ def test_fast_path_agrees_with_werkzeug(app: Erlen, protocol: str) -> None:
         ("GET", "/nothing"),
         ("GET", "/b/only"),
         ("GET", "/b/other"),
+        # misses, near misses and redirects the prefix check must leave to werkzeug
+        ("GET", "/d"),
+        ("GET", "/a"),
+        ("GET", "/ab"),
+        ("GET", "/a/b/"),
+        ("GET", "//a/b"),
+        ("GET", "/plain//"),
+        ("POST", "/nothing"),
+        ("GET", "/nothing/"),
+        ("GET", "/b"),
+        ("GET", "/x/y"),
+        ("GET", "/"),
     ]
     for method, path in cases:
         assert _matches(fast_client, method, path) == _matches(slow_client, method, path), (

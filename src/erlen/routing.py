@@ -2,13 +2,16 @@
 
 werkzeug matches and builds every URL. The one addition is a table of the *static* rules (no
 converters, host or defaults): most requests hit one, and a dict lookup finds it without binding a
-``MapAdapter`` first. Anything the table cannot answer exactly goes to werkzeug.
+``MapAdapter`` first. The literal prefixes of the other rules answer most misses as well: a path
+that is near no static rule and starts with no other rule's prefix is a 404 without asking
+werkzeug. Anything else goes to werkzeug.
 """
 
 from __future__ import annotations
 
 import typing as t
 
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map
 from werkzeug.routing import Rule as _WerkzeugRule
 
@@ -32,6 +35,7 @@ class UrlMap(Map):
         super().__init__(*args, **kwargs)
         self._ordered: list[_WerkzeugRule] = []
         self._static: dict[str, tuple[_WerkzeugRule, ...]] | None = None
+        self._prefixes: tuple[str, ...] = ()
         self._adapter: MapAdapter | None = None
 
     def add(self, rulefactory: RuleFactory) -> None:
@@ -43,10 +47,7 @@ class UrlMap(Map):
 
     def match_static(self, path: str, method: str) -> _WerkzeugRule | None:
         """The static rule for ``path`` that allows ``method``, or ``None`` (ask werkzeug)."""
-        table = self._static
-        if table is None:
-            table = self._static = self._static_table()
-        for rule in table.get(path, ()):
+        for rule in self._static_rules().get(path, ()):
             if rule.methods is None or method in rule.methods:
                 return rule
         return None
@@ -57,15 +58,37 @@ class UrlMap(Map):
         """Match with werkzeug, without binding the map to the request. Only valid while
         :attr:`fast_static` (no rule depends on the host); a redirect it raises carries a
         placeholder host, so build redirects from an adapter bound to the request."""
+        if not websocket and self._surely_missing(path):
+            raise NotFound()
         adapter = self._adapter
         if adapter is None:
             adapter = self._adapter = self.bind("localhost")
         return adapter.match(path, method, return_rule=True, websocket=websocket)
 
+    def _surely_missing(self, path: str) -> bool:
+        """Whether no rule can match, redirect or refuse the method for ``path``."""
+        table = self._static_rules()
+        return not (
+            path in table
+            or path + "/" in table
+            or (path[-1:] == "/" and path[:-1] in table)
+            or "//" in path  # werkzeug redirects to the path with merged slashes
+            or path.startswith(self._prefixes)
+        )
+
+    def _static_rules(self) -> dict[str, tuple[_WerkzeugRule, ...]]:
+        table = self._static
+        if table is None:
+            table = self._static = self._static_table()
+        return table
+
     def _static_table(self) -> dict[str, tuple[_WerkzeugRule, ...]]:
+        """The static rules by path; the literal prefixes of the others go to ``_prefixes``."""
         table: dict[str, tuple[_WerkzeugRule, ...]] = {}
         if self.host_matching or not self.fast_static:
+            self._prefixes = ("",)  # every path may match: always ask werkzeug
             return table
+        prefixes = set()
         for rule in self._ordered:
             if (
                 rule.arguments
@@ -76,6 +99,10 @@ class UrlMap(Map):
                 or rule.subdomain
                 or rule.host
             ):
+                # Up to its first variable part, without a trailing slash (strict_slashes
+                # redirects "/a" to "/a/").
+                prefixes.add(rule.rule.partition("<")[0].rstrip("/"))
                 continue
             table[rule.rule] = (*table.get(rule.rule, ()), rule)
+        self._prefixes = tuple(prefixes)
         return table
