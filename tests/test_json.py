@@ -295,6 +295,32 @@ def test_response_ensure_ascii(app: Erlen, client: ErlenClient) -> None:
     assert response.json == {"name": "Åsa"}
 
 
+def test_response_follows_settings_changed_at_runtime(app: Erlen, client: ErlenClient) -> None:
+    @app.route("/")
+    def index() -> t.Any:
+        return {"b": "é", "a": 1}
+
+    provider = t.cast(DefaultJSONProvider, app.json)
+    assert client.get("/").data == b'{"a":1,"b":"\\u00e9"}\n'
+    provider.sort_keys = False
+    provider.ensure_ascii = False
+    assert client.get("/").data == '{"b":"é","a":1}\n'.encode()
+
+
+def test_response_uses_a_subclass_dumps(app: Erlen, client: ErlenClient) -> None:
+    class Shouting(DefaultJSONProvider):
+        def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+            return super().dumps(obj, **kwargs).upper()
+
+    app.json = Shouting(app)
+
+    @app.route("/")
+    def index() -> t.Any:
+        return {"a": "x"}
+
+    assert client.get("/").data == b'{"A":"X"}\n'
+
+
 def test_response_rules_and_errors(app: Erlen, client: ErlenClient) -> None:
     @app.route("/rules")
     def rules() -> t.Any:

@@ -631,7 +631,7 @@ class Erlen(Scaffold):
         if self.config["TRAP_HTTP_EXCEPTIONS"]:
             return True
         trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
-        if trap_bad_request is None and self.debug and isinstance(error, BadRequestKeyError):
+        if trap_bad_request is None and isinstance(error, BadRequestKeyError) and self.debug:
             return True
         if trap_bad_request:
             return isinstance(error, BadRequest)

@@ -100,9 +100,29 @@ class DefaultJSONProvider(JSONProvider):
         obj = self._prepare_response_obj(args, kwargs)
         if (self.compact is None and self._app.debug) or self.compact is False:
             text = self.dumps(obj, indent=2, separators=(",", ": "))
-        else:
+        elif type(self).dumps is DefaultJSONProvider.dumps:
+            text = self._compact_encoder().encode(obj)
+        else:  # a subclass's own dumps decides
             text = self.dumps(obj, separators=(",", ":"))
         return self._app.response_class(f"{text}\n", mimetype=self.mimetype)
+
+    _compact: tuple[tuple[t.Any, ...], json.JSONEncoder] | None = None
+
+    def _compact_encoder(self) -> json.JSONEncoder:
+        """What ``dumps(obj, separators=(",", ":"))`` uses, made once per settings: building
+        an encoder per call, as ``json.dumps`` with options does, costs as much as encoding a
+        small document."""
+        settings = (self.default, self.ensure_ascii, self.sort_keys)
+        cached = self._compact
+        if cached is None or cached[0] != settings:
+            encoder = json.JSONEncoder(
+                default=self.default,
+                ensure_ascii=self.ensure_ascii,
+                sort_keys=self.sort_keys,
+                separators=(",", ":"),
+            )
+            cached = self._compact = (settings, encoder)
+        return cached[1]
 
 
 #: The ``dumps`` keyword arguments orjson can honour; any other goes to the standard library.
