@@ -465,7 +465,7 @@ class Response(SansIOResponse):
             raise RuntimeError("The body is an async iterator; iterate it to read it.")
         if not isinstance(body, (list, tuple)):
             body = self.response = list(body)
-        data = b"".join(_encode(chunk) for chunk in body)
+        data = b"".join(encode_chunk(chunk) for chunk in body)
         return data.decode() if as_text else data
 
     def set_data(self, value: bytes | str | bytearray) -> None:
@@ -481,7 +481,7 @@ class Response(SansIOResponse):
         body = self.response
         if isinstance(body, AsyncIterable):
             raise RuntimeError("The body is an async iterator; iterate it to read it.")
-        return (_encode(chunk) for chunk in body)
+        return (encode_chunk(chunk) for chunk in body)
 
     @property
     def json(self) -> t.Any:
@@ -560,7 +560,6 @@ def sends_no_body(response: Response, method: str) -> bool:
     return code == 304 or method == "HEAD"
 
 
-def _encode(chunk: bytes | str | bytearray) -> bytes:
-    if isinstance(chunk, str):
-        return chunk.encode()
-    return bytes(chunk)
+def encode_chunk(chunk: bytes | str | bytearray) -> bytes:
+    """A body chunk as bytes (text is UTF-8)."""
+    return chunk.encode() if isinstance(chunk, str) else bytes(chunk)

@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 
 from ..concurrency import iterate_in_worker, run_in_worker
 from ..ctx import RequestContext
-from ..wrappers import sends_no_body
+from ..wrappers import encode_chunk, sends_no_body
 from .asgi_request import FileChunks, RequestBody, encode_headers, request_from_scope
 from .asgi_websocket import serve_websocket
 from .wsgi import scope_from_environ
@@ -116,10 +116,6 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             response.close()
 
 
-def _encode(chunk: bytes | str) -> bytes:
-    return chunk.encode() if isinstance(chunk, str) else bytes(chunk)
-
-
 async def _send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
     no_body = sends_no_body(response, scope["method"])
     await send(
@@ -135,7 +131,9 @@ async def _send_response(response: Response, scope: Scope, receive: Receive, sen
         return
     if isinstance(body, (list, tuple)):
         data = (
-            body[0] if len(body) == 1 and type(body[0]) is bytes else b"".join(map(_encode, body))
+            body[0]
+            if len(body) == 1 and type(body[0]) is bytes
+            else b"".join(map(encode_chunk, body))
         )
         await send({"type": "http.response.body", "body": data})
         return
@@ -162,7 +160,9 @@ async def _stream(chunks: AsyncIterator[bytes | str], receive: Receive, send: Se
 
     async def pump() -> None:
         async for chunk in chunks:
-            await send({"type": "http.response.body", "body": _encode(chunk), "more_body": True})
+            await send(
+                {"type": "http.response.body", "body": encode_chunk(chunk), "more_body": True}
+            )
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def disconnected() -> None:
