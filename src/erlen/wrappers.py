@@ -27,6 +27,7 @@ from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import cached_property, get_content_type
 
 from .globals import _cv_app
+from .headers import RequestHeaders
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -106,7 +107,7 @@ class Request(SansIORequest):
         headers = self._headers
         if headers is None:
             raw = self._raw_headers or ()
-            headers = self._headers = Headers(
+            headers = self._headers = RequestHeaders(
                 [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw]
             )
         return headers

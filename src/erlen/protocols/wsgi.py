@@ -8,7 +8,6 @@ import typing as t
 from collections.abc import AsyncIterable, Iterator
 from urllib.parse import quote
 
-from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -19,6 +18,7 @@ from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
 from ..concurrency import call_inline, drive, iterate_on_thread_loop
 from ..ctx import RequestContext
+from ..headers import WSGIRequestHeaders
 from ..wrappers import sends_no_body
 
 if t.TYPE_CHECKING:
@@ -90,7 +90,7 @@ def request_from_environ(request_class: type[Request], environ: WSGIEnvironment)
         _wsgi_str(environ.get("SCRIPT_NAME") or "").rstrip("/"),
         path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/"),
         environ.get("QUERY_STRING", "").encode("latin-1"),
-        EnvironHeaders(environ),
+        WSGIRequestHeaders(environ),
         environ.get("REMOTE_ADDR"),
         body=functools.partial(_open_input, environ),
         environ=environ,

@@ -1,0 +1,64 @@
+"""Request headers: werkzeug's ``Headers`` and ``EnvironHeaders`` with a cheaper miss.
+
+werkzeug answers ``get`` and ``in`` by raising and catching a ``KeyError`` when the header is
+absent, which costs 0.5 to 1.5 µs per lookup. Absent headers are the common case on the hot
+path (``Origin`` and ``Sec-Fetch-Site`` for the cross-site check of every POST from a non-browser
+client), so these subclasses look up without an exception. Everything else is werkzeug's.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from werkzeug.datastructures import EnvironHeaders, Headers
+
+_ENVIRON_NAMES = {"CONTENT_TYPE", "CONTENT_LENGTH"}
+
+
+class RequestHeaders(Headers):
+    """The headers of a request that came as a list of pairs (an ASGI scope)."""
+
+    def get(  # type: ignore[override]
+        self,
+        key: t.Any,
+        default: t.Any = None,
+        type: t.Any = None,
+    ) -> t.Any:
+        if type is not None or not isinstance(key, str):
+            return super().get(key, default, type)
+        wanted = key.lower()
+        for name, value in self._list:
+            if name.lower() == wanted:
+                return value
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return super().__contains__(key)  # type: ignore[operator]
+        wanted = key.lower()
+        return any(name.lower() == wanted for name, _value in self._list)
+
+
+class WSGIRequestHeaders(EnvironHeaders):
+    """The headers of a request that came as a WSGI environ, read from it on demand."""
+
+    def get(  # type: ignore[override]
+        self,
+        key: t.Any,
+        default: t.Any = None,
+        type: t.Any = None,
+    ) -> t.Any:
+        if type is not None or not isinstance(key, str):
+            return super().get(key, default, type)
+        value = self.environ.get(_environ_key(key))
+        return default if value is None else value
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return super().__contains__(key)  # type: ignore[operator]
+        return _environ_key(key) in self.environ
+
+
+def _environ_key(name: str) -> str:
+    key = name.upper().replace("-", "_")
+    return key if key in _ENVIRON_NAMES else f"HTTP_{key}"
