@@ -19,7 +19,7 @@ from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 from ..concurrency import call_inline, drive, iterate_on_thread_loop
 from ..ctx import RequestContext
 from ..headers import WSGIRequestHeaders
-from ..wrappers import sends_no_body
+from ..wrappers import encode_chunk, sends_no_body
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -214,8 +214,8 @@ class StreamedBody:
         chunks = iterate_on_thread_loop(body) if isinstance(body, AsyncIterable) else iter(body)
         try:
             for chunk in chunks:
-                # type() over isinstance(): measurably cheaper once per chunk
-                yield chunk.encode() if type(chunk) is str else bytes(chunk)  # type: ignore[arg-type]
+                # type() first: measurably cheaper than a call once per chunk
+                yield chunk.encode() if type(chunk) is str else encode_chunk(chunk)
         except Exception as error:
             self._error = error
             raise
