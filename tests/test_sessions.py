@@ -1,20 +1,22 @@
-"""Sessions: the signed cookie, its settings and failure modes, key rotation, custom session
-interfaces, the size warning, and the tagged JSON serializer."""
+"""Sessions: the signed cookie, its settings and failure modes, key rotation, Flask's cookie format
+both ways, custom session interfaces, the size warning, and the tagged JSON serializer."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
 import typing as t
 import uuid
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Signer, TimestampSigner, URLSafeTimedSerializer
 from markupsafe import Markup
-from werkzeug.http import parse_date
+from werkzeug.http import dump_cookie, parse_date
 
 from erlen import Erlen, session
 from erlen.json.tag import TaggedJSONSerializer
@@ -238,17 +240,27 @@ def test_cookie_signed_with_another_key(session_app: Erlen, client: ErlenClient)
     assert client.get("/get/role").data == b"None"
 
 
+@pytest.fixture
+def raw_client(session_app: Erlen, protocol: str) -> ErlenClient:
+    """A client without a cookie jar: the ``Cookie`` header of a request is sent as given."""
+    return session_app.test_client(use_cookies=False, asgi=protocol == "asgi")
+
+
+def get_name(raw_client: ErlenClient, cookie: str) -> bytes:
+    response = raw_client.get("/get/name", headers={"Cookie": f"session={cookie}"})
+    assert response.status_code == 200
+    return response.data
+
+
 @pytest.mark.parametrize(
     "value",
     ["garbage", "a.b.c", ".", "eyJ4IjoxfQ", "x" * 20_000, "é€", '"quoted"', "\x7f"],
 )
 def test_garbage_cookie_gives_empty_session(
-    session_app: Erlen, client: ErlenClient, value: str
+    session_app: Erlen, raw_client: ErlenClient, value: str
 ) -> None:
-    raw = value.encode("utf-8").decode("latin-1")
-    response = client.get("/get/name", headers={"Cookie": f"session={raw}"})
-    assert response.status_code == 200
-    assert response.data == b"None"
+    assert get_name(raw_client, signing_serializer(session_app).dumps({"name": "ann"})) == b"'ann'"
+    assert get_name(raw_client, value.encode("utf-8").decode("latin-1")) == b"None"
 
 
 def test_signed_cookie_that_is_not_a_dict(session_app: Erlen, client: ErlenClient) -> None:
@@ -545,6 +557,348 @@ def test_cookie_size_limit_from_config(
     assert caplog.records == []
 
 
+# --- Flask's cookie, both ways ----------------------------------------------------------------
+
+FLASK_VALUES: dict[str, t.Any] = {
+    "n": 3,
+    "text": "snow ☃ é",
+    "tuple": (1, "two", (3.5, None)),
+    "bytes": b"\x00\xffbin",
+    "when": datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc),
+    "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    "markup": Markup("<b>bold</b>"),
+    "tag_like": {" t": [1, 2]},
+    "z_nested": {"b": [1, {" di": "x"}], "a": [True, 1.5]},
+}
+OLD_KEY = "the-old-key-that-is-being-rotated-out"
+NEW_KEY = "the-new-key-that-signs-from-now-on-000"
+
+
+def flask_twin(secret_key: str, fallbacks: list[str] | None = None, **config: t.Any) -> t.Any:
+    """A Flask app that stores ``FLASK_VALUES`` in its session (/store) and shows it (/load)."""
+    flask = pytest.importorskip("flask")
+    app = flask.Flask("flask_twin")
+    app.config.update(SECRET_KEY=secret_key, SECRET_KEY_FALLBACKS=fallbacks or [], **config)
+    app.loaded = {}
+
+    @app.route("/store")
+    def store() -> str:
+        flask.session.update(FLASK_VALUES)
+        return "stored"
+
+    @app.route("/load")
+    def load() -> str:
+        app.loaded = dict(flask.session)
+        return "loaded"
+
+    return app
+
+
+def erlen_twin(app: Erlen) -> dict[str, t.Any]:
+    """The same views on an erlen app; returns the dict /load fills."""
+    loaded: dict[str, t.Any] = {}
+
+    @app.route("/store")
+    def store() -> str:
+        session.update(FLASK_VALUES)
+        return "stored"
+
+    @app.route("/load")
+    def load() -> str:
+        loaded.clear()
+        loaded.update(session)
+        return "loaded"
+
+    return loaded
+
+
+def assert_flask_values(loaded: dict[str, t.Any]) -> None:
+    assert loaded == FLASK_VALUES
+    assert type(loaded["tuple"]) is tuple and type(loaded["tuple"][2]) is tuple
+    assert type(loaded["bytes"]) is bytes and type(loaded["markup"]) is Markup
+    assert type(loaded["uuid"]) is uuid.UUID and loaded["when"].tzinfo is not None
+
+
+def flask_cookie(flask_app: t.Any, path: str = "/store") -> tuple[str, str]:
+    """The ``Set-Cookie`` header and the cookie value Flask writes for ``path``."""
+    response = flask_app.test_client().get(path)
+    header = session_cookie(response)
+    return header, cookie_value(header)
+
+
+def test_flask_cookie_opens_in_erlen(app: Erlen, client: ErlenClient) -> None:
+    loaded = erlen_twin(app)
+    _, value = flask_cookie(flask_twin(str(app.secret_key)))
+    client.set_cookie("session", value)
+    client.get("/load")
+    assert_flask_values(loaded)
+
+
+def test_erlen_cookie_opens_in_flask(app: Erlen, client: ErlenClient) -> None:
+    erlen_twin(app)
+    value = cookie_value(session_cookie(client.get("/store")))
+    flask_app = flask_twin(str(app.secret_key))
+    flask_client = flask_app.test_client()
+    flask_client.set_cookie("session", value)
+    flask_client.get("/load")
+    assert_flask_values(flask_app.loaded)
+
+
+@pytest.mark.parametrize("permanent", [False, True])
+def test_cookie_bytes_are_flasks(app: Erlen, client: ErlenClient, permanent: bool) -> None:
+    settings = {
+        "SESSION_COOKIE_NAME": "sid",
+        "SESSION_COOKIE_DOMAIN": ".Example.com:8080",
+        "SESSION_COOKIE_PATH": "/a b",
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SAMESITE": "strict",
+        "SESSION_COOKIE_PARTITIONED": True,
+    }
+    app.config.update(settings)
+    erlen_twin(app)
+
+    @app.before_request
+    def make_permanent() -> None:
+        session.permanent = permanent
+
+    flask_app = flask_twin(str(app.secret_key), **settings)
+
+    @flask_app.before_request
+    def flask_permanent() -> None:
+        from flask import session as flask_session
+
+        flask_session.permanent = permanent
+
+    ours = session_cookie(client.get("/store"), "sid")
+    theirs = session_cookie(flask_app.test_client().get("/store"), "sid")
+    our_value, their_value = cookie_value(ours), cookie_value(theirs)
+    # The same payload (compact, sorted, tagged, compressed); timestamps may be a second apart.
+    assert our_value.rsplit(".", 2)[0] == their_value.rsplit(".", 2)[0]
+    assert our_value.startswith(".")  # compressed, as Flask does when that is shorter
+    ours, theirs = ours.replace(our_value, "VALUE"), theirs.replace(their_value, "VALUE")
+    if permanent:
+        our_expires = parse_date(attributes(ours)["expires"])
+        their_expires = parse_date(attributes(theirs)["expires"])
+        assert our_expires is not None and their_expires is not None
+        assert abs((our_expires - their_expires).total_seconds()) <= 2
+        ours = ours.replace(attributes(ours)["expires"], "WHEN")
+        theirs = theirs.replace(attributes(theirs)["expires"], "WHEN")
+    assert ours == theirs
+
+
+def test_secret_key_fallbacks_across_flask_and_erlen(app: Erlen, client: ErlenClient) -> None:
+    loaded = erlen_twin(app)
+    # Flask signed with the old key; erlen has rotated to the new one.
+    _, old_value = flask_cookie(flask_twin(OLD_KEY))
+    app.config.update(SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=[OLD_KEY])
+    client.set_cookie("session", old_value)
+    client.get("/load")
+    assert_flask_values(loaded)
+    # erlen signs with the new key: Flask with the new key opens it, with only the old one not.
+    new_value = cookie_value(session_cookie(client.get("/store")))
+    for flask_app, opens in ((flask_twin(NEW_KEY), True), (flask_twin(OLD_KEY), False)):
+        flask_client = flask_app.test_client()
+        flask_client.set_cookie("session", new_value)
+        flask_client.get("/load")
+        assert (flask_app.loaded == FLASK_VALUES) is opens
+    # erlen signed with the old key; Flask has rotated.
+    app.config.update(SECRET_KEY=OLD_KEY, SECRET_KEY_FALLBACKS=[])
+    client.delete_cookie("session")
+    old_value = cookie_value(session_cookie(client.get("/store")))
+    flask_app = flask_twin(NEW_KEY, [OLD_KEY])
+    flask_client = flask_app.test_client()
+    flask_client.set_cookie("session", old_value)
+    flask_client.get("/load")
+    assert_flask_values(flask_app.loaded)
+
+
+# --- the signer follows the settings ----------------------------------------------------------
+
+
+def serializer_for(secret_key: str, fallbacks: list[str] | None = None) -> URLSafeTimedSerializer:
+    other = Erlen("keys")
+    other.config.update(SECRET_KEY=secret_key, SECRET_KEY_FALLBACKS=fallbacks)
+    return signing_serializer(other)
+
+
+def test_secret_key_changed_at_runtime(session_app: Erlen, client: ErlenClient) -> None:
+    session_app.secret_key = OLD_KEY
+    old_value = cookie_value(session_cookie(client.get("/set/name/ann")))
+    assert client.get("/get/name").data == b"'ann'"
+    session_app.secret_key = NEW_KEY
+    assert client.get("/get/name").data == b"None"
+    new_value = cookie_value(session_cookie(client.get("/set/name/bob")))
+    assert serializer_for(NEW_KEY).loads(new_value) == {"name": "bob"}
+    with pytest.raises(BadSignature):
+        serializer_for(OLD_KEY).loads(new_value)
+    # A fallback added to the list in place counts too.
+    session_app.config["SECRET_KEY_FALLBACKS"] = []
+    client.set_cookie("session", old_value)
+    assert client.get("/get/name").data == b"None"
+    session_app.config["SECRET_KEY_FALLBACKS"].append(OLD_KEY)
+    assert client.get("/get/name").data == b"'ann'"
+    session_app.config["SECRET_KEY_FALLBACKS"].clear()
+    assert client.get("/get/name").data == b"None"
+    session_app.secret_key = OLD_KEY.encode()  # bytes sign like the same str
+    assert client.get("/get/name").data == b"'ann'"
+
+
+def test_weak_key_refused_once_testing_is_off(session_app: Erlen, client: ErlenClient) -> None:
+    session_app.secret_key = "dev"
+    assert client.get("/set/name/ann").status_code == 200  # testing: allowed (and now cached)
+    session_app.testing = False
+    response = client.get("/get/name")
+    assert response.status_code == 500
+    assert set_cookie_headers(response) == []
+    session_app.debug = True
+    assert client.get("/get/name").data == b"'ann'"
+
+
+class OtherFormatInterface(SecureCookieSessionInterface):
+    """Another salt, digest and key derivation, as a subclass may set them."""
+
+    salt = "another-salt"
+
+
+@pytest.mark.parametrize(
+    ("digest", "derivation", "secret_key"),
+    [
+        (hashlib.sha1, "hmac", "k" * 40),
+        (hashlib.sha256, "concat", "k" * 40),
+        (hashlib.sha512, "django-concat", "k" * 40),
+        (hashlib.sha1, "none", "a key longer than the 64 bytes of a sha1 block, " * 3),
+    ],
+)
+def test_signer_settings_match_itsdangerous(
+    session_app: Erlen, client: ErlenClient, digest: t.Any, derivation: str, secret_key: str
+) -> None:
+    interface = OtherFormatInterface()
+    interface.digest_method = digest  # type: ignore[assignment]
+    interface.key_derivation = derivation
+    session_app.session_interface = interface
+    session_app.secret_key = secret_key
+    serializer = interface.get_signing_serializer(session_app)
+    assert serializer is not None
+    for size in (10, 3000):  # a short cookie and a compressed one
+        value = cookie_value(session_cookie(client.get(f"/noise/big/{size}")))
+        assert serializer.loads(value) == {"big": noise(size)}
+    client.set_cookie("session", serializer.dumps({"name": "from itsdangerous"}))
+    assert client.get("/get/name").data == b"'from itsdangerous'"
+    client.set_cookie("session", signing_serializer(session_app).dumps({"name": "other salt"}))
+    assert client.get("/get/name").data == b"None"
+
+
+class SaltedSerializerInterface(SecureCookieSessionInterface):
+    """Overrides get_signing_serializer: the session must use what it returns."""
+
+    def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
+        return URLSafeTimedSerializer(
+            str(app.secret_key), salt="custom", serializer=self.serializer
+        )
+
+
+def test_overridden_signing_serializer_is_used(session_app: Erlen, client: ErlenClient) -> None:
+    session_app.session_interface = SaltedSerializerInterface()
+    value = cookie_value(session_cookie(client.get("/set/name/ann")))
+    custom = URLSafeTimedSerializer(
+        str(session_app.secret_key), salt="custom", serializer=TaggedJSONSerializer()
+    )
+    assert custom.loads(value) == {"name": "ann"}
+    assert client.get("/get/name").data == b"'ann'"
+    client.set_cookie("session", signing_serializer(session_app).dumps({"name": "default salt"}))
+    assert client.get("/get/name").data == b"None"
+
+
+class FutureTimestampSigner(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) + 3600
+
+
+def test_signed_but_broken_cookies_give_empty_session(
+    session_app: Erlen, raw_client: ErlenClient
+) -> None:
+    session_app.permanent_session_lifetime = timedelta(days=365 * 100)  # any age but negative
+    serializer = signing_serializer(session_app)
+    signer = serializer.make_signer(serializer.salt)
+    good = serializer.dumps({"name": "ann"})
+    assert get_name(raw_client, good) == b"'ann'"
+    stamp = good.split(".")[1]
+    serializer.signer = FutureTimestampSigner
+    broken = [
+        signer.sign(b"!!!").decode(),  # no base64 data
+        signer.sign(b".eyJuYW1lIjoiYW5uIn0").decode(),  # "compressed", but not zlib
+        signer.sign(b"eyJuYW1lIjoiYW5u").decode(),  # truncated JSON
+        Signer.sign(signer, b"eyJuYW1lIjoiYW5uIn0").decode(),  # no timestamp
+        Signer.sign(signer, b"eyJuYW1lIjoiYW5uIn0.AAAAAAAAAAAA").decode(),  # 9-byte stamp
+        serializer.dumps({"name": "from the future"}),
+        good[:-1],
+        good[: len(good) // 2],
+        good.replace(f".{stamp}.", "."),
+        good + "A" * 20_000,
+        "." + good,
+    ]
+    for value in broken:
+        assert get_name(raw_client, value) == b"None", value
+
+
+# --- the Set-Cookie header --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"SESSION_COOKIE_DOMAIN": ".Example.COM:8080", "SESSION_COOKIE_PATH": "/a b/ü"},
+        {"SESSION_COOKIE_DOMAIN": "bücher.example", "SESSION_COOKIE_HTTPONLY": False},
+        {"SESSION_COOKIE_SAMESITE": "none", "SESSION_COOKIE_SECURE": True},
+        {"SESSION_COOKIE_SAMESITE": None, "SESSION_COOKIE_PARTITIONED": True},
+        {"SESSION_COOKIE_NAME": "__Host-sid", "APPLICATION_ROOT": "/root"},
+    ],
+)
+@pytest.mark.parametrize("permanent", [False, True])
+def test_set_cookie_header_is_werkzeugs(
+    session_app: Erlen, client: ErlenClient, settings: dict[str, t.Any], permanent: bool
+) -> None:
+    session_app.config.update(settings)
+    name = session_app.config["SESSION_COOKIE_NAME"]
+    interface = SecureCookieSessionInterface()
+    header = session_cookie(client.get("/permanent" if permanent else "/set/name/ann"), name)
+    options = {
+        "domain": interface.get_cookie_domain(session_app),
+        "path": interface.get_cookie_path(session_app),
+        "secure": interface.get_cookie_secure(session_app),
+        "httponly": interface.get_cookie_httponly(session_app),
+        "samesite": interface.get_cookie_samesite(session_app),
+        "partitioned": interface.get_cookie_partitioned(session_app),
+    }
+    expires = attributes(header).get("expires")
+    assert (expires is not None) is permanent
+    assert header == dump_cookie(name, cookie_value(header), expires=expires, **options)
+
+
+def test_invalid_samesite_is_an_error(session_app: Erlen, client: ErlenClient) -> None:
+    session_app.config["SESSION_COOKIE_SAMESITE"] = "sometimes"
+    with pytest.raises(ValueError, match="SameSite"):
+        client.get("/set/name/ann")
+
+
+def test_vary_cookie_joins_an_existing_vary(app: Erlen, client: ErlenClient) -> None:
+    @app.route("/write")
+    def write() -> Response:
+        session["name"] = "ann"
+        return Response("ok", headers={"Vary": "Accept-Encoding"})
+
+    @app.route("/read")
+    def read() -> Response:
+        return Response(repr(session.get("name")), headers={"Vary": "Accept-Encoding, cookie"})
+
+    response = client.get("/write")
+    assert response.headers.getlist("Vary") == ["Accept-Encoding, Cookie"]
+    response = client.get("/read")
+    assert response.data == b"'ann'"
+    assert response.headers.getlist("Vary") == ["Accept-Encoding, cookie"]
+
+
 # --- the tagged JSON serializer -------------------------------------------------------------------
 
 
@@ -619,3 +973,69 @@ def test_tagged_json_serializers_are_independent() -> None:
     second.register(" x", lambda v: False, str, str)  # no KeyError: tags are per instance
     assert first.loads(first.dumps("special")) == "special"
     assert second.loads(first.dumps("special")) == "1"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"n": 1, "a": "x", "m": None, "f": 1.5, "t": True},
+        {"outer": {"z": [1, {"y": "é☃"}], "a": []}},
+        {"a": {" t": [1]}},  # plain, but a dict that looks like a tag
+        [{" di": {" b": "AA=="}}],
+        {"list": [Markup("<i>x</i>"), (1, 2), b"\x01"]},
+        {"when": datetime(2020, 1, 2, 3, 4, 5), "day": date(2020, 1, 2)},
+        {"price": Decimal("1.10"), "id": uuid.UUID(int=7)},
+        ("a", ["b", ("c",)]),
+        "text",
+        7,
+    ],
+)
+def test_tagged_json_is_flasks(value: t.Any) -> None:
+    flask = pytest.importorskip("flask")
+    from flask.json.tag import TaggedJSONSerializer as FlaskTaggedJSONSerializer
+
+    with flask.Flask("flask_json").app_context():  # Flask's session JSON: its app's provider
+        expected = FlaskTaggedJSONSerializer().dumps(value)
+        assert TaggedJSONSerializer().dumps(value) == expected
+        assert TaggedJSONSerializer().loads(expected) == FlaskTaggedJSONSerializer().loads(expected)
+
+
+def test_tagged_json_custom_tag_sees_plain_values() -> None:
+    serializer = TaggedJSONSerializer()
+    serializer.register(" n", lambda v: v is None, lambda v: 0, lambda v: None)
+    assert serializer.dumps({"a": [1, None]}) == '{"a":[1,{" n":0}]}'
+    assert serializer.loads('{"a":[1,{" n":0}]}') == {"a": [1, None]}
+
+    class Upper(TaggedJSONSerializer):
+        def tag(self, value: t.Any) -> t.Any:
+            return value.upper() if isinstance(value, str) else super().tag(value)
+
+    assert Upper().dumps({"a": ["b"]}) == '{"a":["B"]}'
+
+
+def test_tagged_json_loads_bytes_like_json() -> None:
+    serializer = TaggedJSONSerializer()
+    for encoding in ("utf-8", "utf-16", "utf-32"):
+        assert serializer.loads('{"a":{" t":["é"]}}'.encode(encoding)) == {"a": ("é",)}
+    with pytest.raises(ValueError):
+        serializer.loads("{not json")
+
+
+def test_payload_is_itsdangerous_around_the_compression_threshold(
+    app: Erlen, client: ErlenClient
+) -> None:
+    @app.route("/fill/<int:size>")
+    def fill(size: int) -> str:
+        session.clear()
+        session["a"] = "x" * size
+        return "filled"
+
+    serializer = signing_serializer(app)
+    compressed = []
+    for size in range(16):  # payloads of 8 to 23 bytes
+        value = cookie_value(session_cookie(client.get(f"/fill/{size}")))
+        expected = serializer.dumps({"a": "x" * size})
+        assert value.rsplit(".", 2)[0] == expected.rsplit(".", 2)[0], size
+        assert serializer.loads(value) == {"a": "x" * size}
+        compressed.append(value.startswith("."))
+    assert not compressed[0] and compressed[-1]  # both sides of the threshold

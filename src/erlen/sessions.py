@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import time
 import typing as t
+import zlib
+from base64 import urlsafe_b64decode
+from binascii import b2a_base64
 from collections.abc import MutableMapping
 from datetime import datetime, timezone
 
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import (
+    BadData,
+    BadPayload,
+    BadSignature,
+    BadTimeSignature,
+    SignatureExpired,
+    URLSafeTimedSerializer,
+)
 from werkzeug.datastructures import CallbackDict
+from werkzeug.http import dump_cookie, http_date
 
+from .json.provider import _http_date
 from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:
@@ -157,9 +171,125 @@ def refuse_weak_secret_key(key: str | bytes) -> None:
         )
 
 
+def _b64encode(data: bytes) -> bytes:
+    """Unpadded base64url (``base64.urlsafe_b64encode`` in one call less)."""
+    return b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
+
+
+def _b64decode(data: bytes) -> bytes:
+    return urlsafe_b64decode(data + b"=" * (-len(data) % 4))
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+#: zlib's output is never under 10 bytes (header, checksum, a deflate block of at least a
+#: literal, a match and its end), so it cannot beat a payload this short by the 2 bytes
+#: itsdangerous asks for: no need to try (a fresh compressor costs microseconds).
+_INCOMPRESSIBLE = 11
+
+
+class _CookieSigner:
+    """The session cookie format of itsdangerous' ``URLSafeTimedSerializer`` (Flask's cookie), for
+    one set of keys: ``payload.timestamp.signature``, base64url, the payload compressed with zlib
+    when that is shorter (then prefixed with a dot), an HMAC with a key derived from the secret.
+
+    Keys are derived and hashed into an HMAC once, not on every request; :meth:`loads` only
+    accepts the signature in the canonical form itsdangerous writes."""
+
+    def __init__(self, serializer: URLSafeTimedSerializer, digest_method: t.Any) -> None:
+        self.serializer: t.Any = serializer.serializer
+        self.text = isinstance(self.serializer.dumps({}), str)
+        signer = serializer.make_signer(serializer.salt)
+        #: An HMAC per key, the signing key first.
+        self.macs = [
+            hmac.new(signer.derive_key(key), digestmod=digest_method)
+            for key in reversed(serializer.secret_keys)
+        ]
+
+    def _mac(self, keyed: hmac.HMAC, message: bytes) -> bytes:
+        mac = keyed.copy()  # the key is already hashed in: cheaper than a new HMAC
+        mac.update(message)
+        return _b64encode(mac.digest())
+
+    def dumps(self, value: t.Any) -> str:
+        text = self.serializer.dumps(value)
+        data: bytes = text.encode() if isinstance(text, str) else text
+        payload = None
+        if len(data) > _INCOMPRESSIBLE:
+            compressed = zlib.compress(data)
+            if len(compressed) < len(data) - 1:
+                payload = b"." + _b64encode(compressed)
+        if payload is None:
+            payload = _b64encode(data)
+        stamp = int(time.time()).to_bytes(8, "big").lstrip(b"\x00")
+        message = b"%s.%s" % (payload, _b64encode(stamp))
+        return (b"%s.%s" % (message, self._mac(self.macs[0], message))).decode("ascii")
+
+    def loads(self, value: str, max_age: int) -> t.Any:
+        """The data in a cookie; raises :exc:`~itsdangerous.BadData` (or ``ValueError``)."""
+        message, _, signature = value.encode().rpartition(b".")
+        for keyed in self.macs:
+            if hmac.compare_digest(self._mac(keyed, message), signature):
+                break
+        else:
+            raise BadSignature("Signature does not match")
+        payload, found, stamp = message.rpartition(b".")
+        if not found:
+            raise BadTimeSignature("Timestamp missing")
+        try:
+            stamp = _b64decode(stamp)
+        except ValueError:
+            raise BadTimeSignature("Malformed timestamp") from None
+        if len(stamp) > 8:
+            raise BadTimeSignature("Malformed timestamp")
+        age = int(time.time()) - int.from_bytes(stamp, "big")
+        if not 0 <= age <= max_age:
+            raise SignatureExpired(f"Signature age {age} is outside 0..{max_age} seconds")
+        try:
+            if payload[:1] == b".":
+                data = zlib.decompress(_b64decode(payload[1:]))
+            else:
+                data = _b64decode(payload)
+            return self.serializer.loads(data.decode() if self.text else data)
+        except Exception as error:  # whatever the serializer raises: not a session
+            raise BadPayload(f"Could not load the payload: {error}") from None
+
+
+class _CookieLayout(t.NamedTuple):
+    """A session ``Set-Cookie`` header around its value and expiry, formatted once per settings."""
+
+    name: str
+    options: dict[str, t.Any]
+    #: ``name=`` as werkzeug writes it.
+    start: str
+    #: ``; Domain=...`` (before ``Expires``) or nothing.
+    domain: str
+    #: ``; Secure; HttpOnly; Path=/; SameSite=Lax`` and so on (after ``Expires``).
+    rest: str
+
+
+def _cookie_layout(settings: tuple[t.Any, ...]) -> _CookieLayout:
+    name, domain, path, secure, httponly, samesite, partitioned = settings
+    options = {
+        "domain": domain,
+        "path": path,
+        "secure": secure,
+        "httponly": httponly,
+        "samesite": samesite,
+        "partitioned": partitioned,
+    }
+    # werkzeug formats (and validates) the attributes: the header stays exactly what
+    # response.set_cookie would write.
+    start = dump_cookie(name, max_size=0).partition(";")[0]
+    head = dump_cookie(name, path=None, domain=domain, max_size=0)
+    rest = dump_cookie(name, max_size=0, **{**options, "domain": None})
+    return _CookieLayout(name, options, start, head[len(start) :], rest[len(start) :])
+
+
 class SecureCookieSessionInterface(SessionInterface):
     """Keeps the session in a cookie signed with ``SECRET_KEY`` (older keys in
-    ``SECRET_KEY_FALLBACKS`` still verify). A tampered or expired cookie gives an empty session."""
+    ``SECRET_KEY_FALLBACKS`` still verify). A tampered or expired cookie gives an empty session.
+
+    The cookie is Flask's: the same secret key opens Flask's cookies and Flask opens these."""
 
     salt = "cookie-session"
     digest_method = staticmethod(hashlib.sha1)
@@ -167,16 +297,24 @@ class SecureCookieSessionInterface(SessionInterface):
     serializer: t.Any = TaggedJSONSerializer()
     session_class = SecureCookieSession
 
+    #: Signers and cookie layouts by the settings they depend on, so changing the settings at
+    #: runtime takes effect. (Per instance, made on first use: an instance may serve many apps.)
+    _signers: dict[tuple[t.Any, ...], tuple[_CookieSigner, bool]]
+    _layouts: dict[tuple[t.Any, ...], _CookieLayout]
+
     def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
+        """A new itsdangerous serializer for the cookie (the session itself uses a faster signer
+        in the same format unless a subclass overrides this)."""
         if not app.secret_key:
             return None
         if not (app.debug or app.testing):
             refuse_weak_secret_key(app.secret_key)
-        keys: list[str | bytes] = []
-        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
-        if fallbacks:
-            keys.extend(fallbacks)
-        keys.append(app.secret_key)  # the last key signs
+        return self._make_serializer(app.secret_key, app.config["SECRET_KEY_FALLBACKS"])
+
+    def _make_serializer(
+        self, secret_key: str | bytes, fallbacks: t.Iterable[str | bytes] | None
+    ) -> URLSafeTimedSerializer:
+        keys = [*(fallbacks or ()), secret_key]  # the last key signs
         return URLSafeTimedSerializer(
             keys,  # type: ignore[arg-type]
             salt=self.salt,
@@ -187,57 +325,124 @@ class SecureCookieSessionInterface(SessionInterface):
             },
         )
 
+    def _signer(self, app: Erlen) -> _CookieSigner | URLSafeTimedSerializer | None:
+        """What signs and opens the cookie: the cached signer for the current keys, or the
+        serializer of an overridden :meth:`get_signing_serializer`."""
+        if (
+            type(self).get_signing_serializer
+            is not SecureCookieSessionInterface.get_signing_serializer
+        ):
+            return self.get_signing_serializer(app)
+        secret_key = app.secret_key
+        if not secret_key:
+            return None
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        key = (
+            secret_key,
+            tuple(fallbacks) if fallbacks else (),
+            self.salt,
+            self.digest_method,
+            self.key_derivation,
+            self.serializer,
+        )
+        signers = self.__dict__.get("_signers")
+        if signers is None:
+            signers = self._signers = {}
+        try:
+            signer, weak = signers[key]
+        except KeyError:
+            if len(signers) >= 32:  # keys that keep changing: start over
+                signers.clear()
+            signer = _CookieSigner(self._make_serializer(secret_key, fallbacks), self.digest_method)
+            try:
+                refuse_weak_secret_key(secret_key)
+                weak = False
+            except RuntimeError:
+                weak = True
+            signers[key] = signer, weak
+        if weak and not (app.debug or app.testing):
+            refuse_weak_secret_key(secret_key)
+        return signer
+
+    def _layout(self, app: Erlen) -> _CookieLayout:
+        settings = (
+            self.get_cookie_name(app),
+            self.get_cookie_domain(app),
+            self.get_cookie_path(app),
+            self.get_cookie_secure(app),
+            self.get_cookie_httponly(app),
+            self.get_cookie_samesite(app),
+            self.get_cookie_partitioned(app),
+        )
+        layouts = self.__dict__.get("_layouts")
+        if layouts is None:
+            layouts = self._layouts = {}
+        layout = layouts.get(settings)
+        if layout is None:
+            if len(layouts) >= 32:
+                layouts.clear()
+            layout = layouts[settings] = _cookie_layout(settings)
+        return layout
+
     def open_session(self, app: Erlen, request: Request) -> SecureCookieSession | None:
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
+        signer = self._signer(app)
+        if signer is None:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
-            data = serializer.loads(value, max_age=max_age)
+            data = signer.loads(value, max_age=max_age)
         except (BadData, ValueError, TypeError):  # BadData: a bad signature or payload
             return self.session_class()
         return self.session_class(data if isinstance(data, dict) else None)
 
     def save_session(self, app: Erlen, session: SessionMixin, response: Response) -> None:
-        name = self.get_cookie_name(app)
-        options: dict[str, t.Any] = {
-            "domain": self.get_cookie_domain(app),
-            "path": self.get_cookie_path(app),
-            "secure": self.get_cookie_secure(app),
-            "partitioned": self.get_cookie_partitioned(app),
-            "samesite": self.get_cookie_samesite(app),
-            "httponly": self.get_cookie_httponly(app),
-        }
-        if session.accessed:
-            response.vary.add("Cookie")
         if not session:
-            if session.modified:
-                response.delete_cookie(name, **options)
-                response.vary.add("Cookie")
+            if session.modified:  # emptied: delete the cookie
+                layout = self._layout(app)
+                response.delete_cookie(layout.name, **layout.options)
+                _vary_cookie(response)
+            elif session.accessed:
+                _vary_cookie(response)
             return
         if not self.should_set_cookie(app, session):
+            if session.accessed:
+                _vary_cookie(response)
             return
-        serializer = self.get_signing_serializer(app)
-        assert serializer is not None
-        value = serializer.dumps(dict(session))
+        _vary_cookie(response)
+        signer = self._signer(app)
+        assert signer is not None
+        value = signer.dumps(dict(session))
         expires = self.get_expiration_time(app, session)
-        response.set_cookie(name, value, expires=expires, **options)
-        response.vary.add("Cookie")
-        self._warn_if_too_large(app, name, response)
-
-    def _warn_if_too_large(self, app: Erlen, name: str, response: Response) -> None:
-        """Log a warning when the ``Set-Cookie`` value just added is over ``MAX_COOKIE_SIZE``
-        (``0`` turns the check off): browsers silently drop such cookies."""
+        layout = self._layout(app)
+        header = f"{layout.start}{value}{layout.domain}{_expires(expires)}{layout.rest}"
         limit = app.config.get("MAX_COOKIE_SIZE", 4093)
-        if not limit:
-            return
-        cookies = response.headers.getlist("Set-Cookie")
-        size = len(cookies[-1]) if cookies else 0
-        if size > limit:
+        if limit and len(header) > limit:
+            # werkzeug's path, for its warning; then ours, in the app's log.
+            response.set_cookie(layout.name, value, expires=expires, **layout.options)
             app.logger.warning(
-                f"The session cookie {name!r} is {size} bytes, over the {limit} bytes of"
-                " MAX_COOKIE_SIZE: browsers may silently ignore it. Keep less in the session."
+                f"The session cookie {layout.name!r} is {len(header)} bytes, over the {limit}"
+                " bytes of MAX_COOKIE_SIZE: browsers may silently ignore it. Keep less in the"
+                " session."
             )
+        else:
+            response.headers.add("Set-Cookie", header)
+
+
+def _expires(value: datetime | str | float | None) -> str:
+    """The ``Expires`` attribute as ``response.set_cookie`` writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return f"; Expires={_http_date(value)}"
+    return f"; Expires={value if isinstance(value, str) else http_date(value)}"
+
+
+def _vary_cookie(response: Response) -> None:
+    """Add ``Cookie`` to ``Vary``: the response depends on the session."""
+    if response.headers.getlist("Vary"):  # getlist: no KeyError raised when there is none
+        response.vary.add("Cookie")
+    else:
+        response.headers.add("Vary", "Cookie")

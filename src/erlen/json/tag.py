@@ -1,7 +1,8 @@
 """Tagged JSON: JSON that round-trips a few more Python types, for the session cookie.
 
 A value JSON cannot hold is written as a one-key object whose key is a tag, ``{" t": [...]}``
-for a tuple. The tags are those of Flask's session cookies, so sessions survive a port.
+for a tuple. The tags and the JSON (compact, sorted keys, ASCII) are those of Flask's session
+cookies, so sessions survive a port.
 
 ===== ====================================================
 tag   type
@@ -27,6 +28,13 @@ from uuid import UUID
 from markupsafe import Markup
 from werkzeug.http import http_date, parse_date
 
+from .provider import _default
+
+#: The types that are their own JSON (not their subclasses: ``Markup`` is a ``str``).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: Flask's session JSON: its app's default provider (a date becomes an HTTP date, say), compact.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=_default)
+
 
 class Tag(t.NamedTuple):
     """How one type is written: the tag, which values it takes, and both conversions."""
@@ -49,6 +57,9 @@ class TaggedJSONSerializer:
         self.register(" m", lambda v: callable(getattr(v, "__html__", None)), _html, Markup)
         self.register(" u", lambda v: isinstance(v, UUID), lambda v: v.hex, UUID)
         self.register(" d", lambda v: isinstance(v, datetime), http_date, parse_date)
+        self._decoder = json.JSONDecoder(object_hook=self.untag)
+        # With only these tags, plain JSON data is its own tagged form (see dumps).
+        self._plain_is_tagged = type(self).tag is TaggedJSONSerializer.tag
 
     def register(
         self,
@@ -62,6 +73,7 @@ class TaggedJSONSerializer:
         if key in self.tags:
             raise KeyError(f"Tag '{key}' is already registered.")
         tag = Tag(key, check, to_json, to_python)
+        self._plain_is_tagged = False  # a new tag may take plain values
         self.tags[key] = tag
         self.order.insert(len(self.order) if index is None else index, tag)
 
@@ -85,10 +97,14 @@ class TaggedJSONSerializer:
         return tag.to_python(value[key]) if tag is not None else value
 
     def dumps(self, value: t.Any) -> str:
-        return json.dumps(self.tag(value), separators=(",", ":"))
+        if not (self._plain_is_tagged and _is_plain(value, self.tags)):
+            value = self.tag(value)
+        return _ENCODER.encode(value)
 
     def loads(self, value: str | bytes) -> t.Any:
-        return json.loads(value, object_hook=self.untag)
+        if isinstance(value, (bytes, bytearray)):  # as json.loads reads bytes
+            value = value.decode(json.detect_encoding(value), "surrogatepass")
+        return self._decoder.decode(value)
 
     def _is_tag_like_dict(self, value: t.Any) -> bool:
         return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in self.tags
@@ -103,6 +119,23 @@ class TaggedJSONSerializer:
 
     def _tag_items(self, value: tuple[t.Any, ...]) -> list[t.Any]:
         return [self.tag(item) for item in value]
+
+
+def _is_plain(value: t.Any, tags: dict[str, Tag]) -> bool:
+    """Whether ``value`` is JSON data none of the built-in tags would change."""
+    kind = type(value)
+    if kind is dict:
+        if len(value) == 1 and next(iter(value)) in tags:
+            return False
+        items = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return kind in _SCALARS
+    for item in items:  # noqa: SIM110 (a loop: no generator per container)
+        if type(item) not in _SCALARS and not _is_plain(item, tags):
+            return False
+    return True
 
 
 def _b64(value: bytes) -> str:
