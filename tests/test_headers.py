@@ -31,6 +31,7 @@ def test_list_headers_agree_with_werkzeug(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_environ_headers_agree_with_werkzeug(name: str) -> None:
     ours, theirs = WSGIRequestHeaders(ENVIRON), EnvironHeaders(ENVIRON)
+    assert ours.getlist(name) == theirs.getlist(name)
     assert ours.get(name) == theirs.get(name)
     assert ours.get(name, "none") == theirs.get(name, "none")
     assert (name in ours) == (name in theirs)
@@ -41,6 +42,7 @@ def test_type_conversion_and_other_keys_stay_werkzeug() -> None:
         assert headers.get("X-Count", type=int) == 3
         assert headers.get("Host", type=int) is None  # not a number: the default
         assert headers.get("Missing", 7, type=int) == 7
+        assert headers.getlist("X-Count", type=int) == [3]
 
 
 def test_request_headers_in_views(app: Erlen, client: ErlenClient) -> None:

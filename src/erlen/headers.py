@@ -58,6 +58,17 @@ class WSGIRequestHeaders(EnvironHeaders):
             return super().__contains__(key)  # type: ignore[operator]
         return _environ_key(key) in self.environ
 
+    def getlist(self, key: t.Any, type: t.Any = None) -> list[t.Any]:
+        # werkzeug's walks the whole environ; a WSGI environ holds one value per header. (It
+        # matches "x_a" to no header, where get() finds X-A: such names stay werkzeug's.)
+        if type is not None or not isinstance(key, str) or "_" in key:
+            return super().getlist(key, type)
+        name = _environ_key(key)
+        value = self.environ.get(name)
+        if value is None or (not value and name in _ENVIRON_NAMES):
+            return []  # an empty CONTENT_TYPE or CONTENT_LENGTH means no header
+        return [value]
+
 
 def _environ_key(name: str) -> str:
     key = name.upper().replace("-", "_")
