@@ -114,6 +114,8 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             await ctx._pop(invoke, error)
         finally:
             response.close()
+            if preserve is None:  # a kept context may still read the body
+                body.close()  # read for an async view, maybe never opened as request.stream
 
 
 async def _send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:

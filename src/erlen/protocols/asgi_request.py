@@ -12,6 +12,8 @@ import typing as t
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge, RequestTimeout
 
 from ..concurrency import WorkerInvoker
+from .chunk_reader import ChunkReader
+from .stall import Stall, watchdog_for
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -20,8 +22,18 @@ if t.TYPE_CHECKING:
     from ..typing import Message, Receive, Scope
     from ..wrappers import Request
 
-#: Bodies larger than this are spooled to a temporary file while they are read.
-SPOOL_SIZE = 1024 * 1024
+#: Bodies up to this size are kept in memory; larger ones are spooled to a temporary file while
+#: they are read. The file costs 3 to 6 times as much (measured with 64 KiB chunks, written and
+#: read back: 0.3-0.5 ms per MiB against 0.05-0.13 ms in memory) and its writes block the event
+#: loop; 4 MiB bounds the memory one request holds while keeping typical uploads off the disk.
+SPOOL_SIZE = 4 * 1024 * 1024
+
+# A body in several messages is kept as the chunks it came in, not joined: one large block per
+# request would be fresh memory each time (allocated by mmap and paged in, ~400 µs per MiB
+# here). Chunks under _SMALL_CHUNK are gathered into pieces of _PIECE_SIZE first, so that a
+# client sending tiny messages cannot make the per-object overhead outgrow the body.
+_SMALL_CHUNK = 8 * 1024
+_PIECE_SIZE = 64 * 1024
 
 
 class FileChunks:
@@ -99,45 +111,100 @@ class RequestBody(WorkerInvoker):
         return self._buffer is None and self._content_length()[0]
 
     async def load(self, limit: int | None) -> None:
-        """Read the whole body (once); 413 when it is, or turns out to be, over ``limit``."""
-        timeout = self.request.body_read_timeout if self.request is not None else None
+        """Read the whole body (once); 413 when it is, or turns out to be, over ``limit``, 408
+        when it stalls for longer than the request's ``body_read_timeout``."""
         if self._buffer is not None:
             return
         announced, length = self._content_length()
-        if not announced:
-            self._buffer = io.BytesIO()
-            return
         self._buffer = io.BytesIO()  # what later reads see if this one fails
+        if not announced:
+            return
         if limit is not None and length is not None and length > limit:
             raise RequestEntityTooLarge()
-        buffer: t.IO[bytes] = io.BytesIO()
-        size = 0
-        while True:
-            message = await self._receive_within(timeout)
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnected()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if limit is not None and size > limit:
-                raise RequestEntityTooLarge()
-            if size > SPOOL_SIZE and isinstance(buffer, io.BytesIO):
-                spooled = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the request)
-                spooled.write(buffer.getbuffer())
-                buffer = t.cast(t.IO[bytes], spooled)
-            buffer.write(chunk)
-            if not message.get("more_body", False):
-                break
-        buffer.seek(0)
-        self._buffer = buffer
-
-    async def _receive_within(self, timeout: float | None) -> Message:
-        """The next message; a client that sends nothing for ``timeout`` seconds gets a 408."""
-        if timeout is None:
-            return await self._receive()
+        timeout = self.request.body_read_timeout if self.request is not None else None
+        task = asyncio.current_task() if timeout is not None else None
+        # A stall timeout cancels the task; Task.uncancel() (3.11+) tells that apart from a
+        # cancellation from outside. 3.10 uses asyncio.wait_for: a task per message.
+        if sys.version_info < (3, 11) or task is None or timeout is None:
+            self._buffer = await self._read(limit, timeout)
+            return
+        cancelling = task.cancelling()
+        loop = self._loop
+        watchdog = watchdog_for(loop)
+        stall = Stall(task, timeout, loop.time() + timeout)
+        watchdog.watch(stall)
         try:
-            return await asyncio.wait_for(self._receive(), timeout)
-        except asyncio.TimeoutError:
-            raise RequestTimeout("The request body stalled.") from None
+            self._buffer = await self._read(limit, None, stall)
+        except asyncio.CancelledError:
+            if stall.expired and task.uncancel() <= cancelling:
+                raise RequestTimeout("The request body stalled.") from None
+            raise
+        finally:
+            watchdog.stalls.discard(stall)
+
+    async def _read(
+        self, limit: int | None, timeout: float | None, stall: Stall | None = None
+    ) -> t.IO[bytes]:
+        """The body from ``receive``: in memory, or spooled beyond :data:`SPOOL_SIZE`. Each
+        message is awaited within ``timeout``, or moves the deadline of ``stall`` on."""
+        receive = self._receive
+        pieces: list[bytes] = []
+        small = bytearray()  # small chunks, gathered into pieces of _PIECE_SIZE
+        spooled: t.IO[bytes] | None = None
+        size = 0
+        try:
+            while True:
+                if timeout is None:
+                    message = await receive()
+                else:
+                    message = await _receive_within(receive, timeout)
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnected()
+                chunk = message.get("body", b"")
+                more = message.get("more_body", False)
+                if not size and not more:  # the whole body in one message: used as it is
+                    if limit is not None and len(chunk) > limit:
+                        raise RequestEntityTooLarge()
+                    if len(chunk) <= SPOOL_SIZE:
+                        return io.BytesIO(chunk)
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise RequestEntityTooLarge()
+                if spooled is not None:
+                    spooled.write(chunk)
+                elif size > SPOOL_SIZE:
+                    spooled = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the request)
+                    spooled.writelines(pieces)
+                    spooled.write(small)
+                    spooled.write(chunk)
+                    pieces.clear()
+                    small.clear()
+                elif len(chunk) >= _SMALL_CHUNK and type(chunk) is bytes:
+                    if small:
+                        pieces.append(bytes(small))
+                        small.clear()
+                    pieces.append(chunk)
+                else:
+                    small += chunk
+                    if len(small) >= _PIECE_SIZE:
+                        pieces.append(bytes(small))
+                        small.clear()
+                if not more:
+                    break
+                if stall is not None:
+                    stall.deadline = self._loop.time() + stall.timeout
+        except BaseException:
+            if spooled is not None:
+                spooled.close()
+            raise
+        if spooled is not None:
+            spooled.seek(0)
+            return spooled
+        if small:
+            pieces.append(bytes(small))
+        if len(pieces) == 1:
+            return io.BytesIO(pieces[0])
+        return t.cast(t.IO[bytes], ChunkReader(pieces))
 
     def open(self, limit: int | None) -> t.IO[bytes]:
         """The body as a file; from a worker thread, waits for it to be read on the loop."""
@@ -157,6 +224,20 @@ class RequestBody(WorkerInvoker):
     async def before_async(self) -> None:
         if self._buffer is None and self.request is not None and self.pending:
             await self.load(self.request.max_content_length)
+
+    def close(self) -> None:
+        """Release the body (its temporary file, when spooled); for the end of the request,
+        since a body read before an async view may never have been opened as its stream."""
+        if self._buffer is not None:
+            self._buffer.close()
+
+
+async def _receive_within(receive: Receive, timeout: float) -> Message:
+    """The next message; a client that sends nothing for ``timeout`` seconds gets a 408."""
+    try:
+        return await asyncio.wait_for(receive(), timeout)
+    except asyncio.TimeoutError:
+        raise RequestTimeout("The request body stalled.") from None
 
 
 class _LazyInput(io.RawIOBase):
