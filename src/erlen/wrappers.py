@@ -60,7 +60,7 @@ class Request(SansIORequest):
     #: Whether this is a WebSocket handshake (:class:`erlen.websockets.WebSocket`).
     is_websocket = False
 
-    #: The form parser (``werkzeug.formparser.FormDataParser`` when ``None``).
+    #: The form parser (:class:`erlen.formparser.FormDataParser` when ``None``).
     form_data_parser_class: type[FormDataParser] | None = None
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
@@ -251,7 +251,7 @@ class Request(SansIORequest):
 
     def make_form_data_parser(self) -> FormDataParser:
         """The parser of form bodies, with this request's limits."""
-        from werkzeug.formparser import FormDataParser  # loads multipart code: only when used
+        from .formparser import FormDataParser  # imported on the first form body
 
         parser_class = self.form_data_parser_class or FormDataParser
         return parser_class(
