@@ -9,6 +9,7 @@ import sys
 import typing as t
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cached_property
 
 from werkzeug.exceptions import (
     Aborter,
@@ -18,7 +19,6 @@ from werkzeug.exceptions import (
 )
 from werkzeug.routing import BuildError, MapAdapter, RequestRedirect, WebsocketMismatch
 from werkzeug.sansio.response import Response as SansIOResponse
-from werkzeug.utils import cached_property
 from werkzeug.utils import redirect as _wz_redirect
 
 from . import typing as ft
@@ -182,7 +182,7 @@ class Erlen(Scaffold):
     # --- properties ---------------------------------------------------------------------------
 
     @cached_property
-    def name(self) -> str:
+    def name(self) -> str:  # type: ignore[override]
         """The app's name: the import name, or the script's name when run as ``__main__``."""
         if self.import_name == "__main__":
             filename = getattr(sys.modules["__main__"], "__file__", None)

@@ -9,9 +9,9 @@ import typing as t
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cached_property
 
 from werkzeug.exceptions import HTTPException, default_exceptions
-from werkzeug.utils import cached_property
 
 from . import typing as ft
 

@@ -12,6 +12,7 @@ import io
 import json as _stdlib_json
 import typing as t
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
+from functools import cached_property
 
 from werkzeug.datastructures import (
     CombinedMultiDict,
@@ -24,7 +25,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.sansio.response import Response as SansIOResponse
-from werkzeug.utils import cached_property, get_content_type
+from werkzeug.utils import get_content_type
 
 from .globals import _cv_app
 from .headers import RequestHeaders
