@@ -12,7 +12,6 @@ import io
 import json as _stdlib_json
 import typing as t
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
-from functools import cached_property
 
 from werkzeug.datastructures import (
     CombinedMultiDict,
@@ -25,7 +24,10 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.sansio.response import Response as SansIOResponse
-from werkzeug.utils import get_content_type
+
+# werkzeug's, not functools': before Python 3.12 that one holds a lock shared by all instances
+# while it computes, and computing a body attribute may wait for the body to arrive.
+from werkzeug.utils import cached_property, get_content_type
 
 from .globals import _cv_app
 from .headers import RequestHeaders
