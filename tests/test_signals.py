@@ -492,3 +492,40 @@ def test_async_receivers_for_template_and_flash_signals(
     ):
         assert client.get("/").data == b"7"
     assert events == ["flashed note", "before 7", "rendered"]
+
+
+def test_receivers_for_another_app_and_connections_after_requests(
+    app: Erlen, client: ErlenClient
+) -> None:
+    """has_receivers answers per app, and sees receivers connected or disconnected later."""
+    from erlen.signals import has_receivers
+
+    other = Erlen("other")
+    seen: list[str] = []
+
+    @app.get("/")
+    def index() -> str:
+        return "ok"
+
+    def for_other(sender: Erlen, **extra: t.Any) -> None:
+        raise AssertionError("a receiver for another app was called")
+
+    def for_app(sender: Erlen, **extra: t.Any) -> None:
+        seen.append(sender.name)
+
+    request_started.connect(for_other, sender=other, weak=False)
+    try:
+        assert has_receivers(request_started, other)
+        assert not has_receivers(request_started, app)
+        assert client.get("/").text == "ok"
+        request_started.connect(for_app, sender=app, weak=False)
+        assert has_receivers(request_started, app)
+        assert client.get("/").text == "ok"
+        assert seen == [app.name]
+        request_started.disconnect(for_app, sender=app)
+        assert client.get("/").text == "ok"
+        assert seen == [app.name]
+    finally:
+        request_started.disconnect(for_other)
+        request_started.disconnect(for_app)
+    assert not has_receivers(request_started, other)

@@ -180,8 +180,10 @@ def _add_variant(fw: t.Any, app: t.Any, variant: str) -> None:
             try:
                 yield
             finally:
+                # Without a sender: blinker keeps a receiver disconnected from one sender in
+                # ``signal.receivers``, which would leak it into the other apps' timings.
                 for name in names:
-                    getattr(signals, name).disconnect(receiver, sender=other)
+                    getattr(signals, name).disconnect(receiver)
 
         app.bench_around = around
     elif variant == "bp_hooks":

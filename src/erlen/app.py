@@ -44,6 +44,7 @@ from .security import (
 )
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
+    has_receivers,
     request_finished,
     request_started,
     send_signal,
@@ -519,7 +520,7 @@ class Erlen(Scaffold):
                 ctx._after_request_functions
                 or self.after_request_funcs
                 or ctx.session_opened
-                or request_finished.receivers
+                or has_receivers(request_finished, self)
             ):
                 response = await self._process_response(ctx, response, invoke)
             return response, None
@@ -546,7 +547,7 @@ class Erlen(Scaffold):
             for name in (*websocket.blueprints, None):
                 for func in reversed(self.after_websocket_funcs.get(name, ())):
                     response = await invoke(func, response)
-            if websocket_finished.receivers:
+            if has_receivers(websocket_finished, self):
                 await send_signal(websocket_finished, self, invoke, response=response)
             return response, None
         except Exception as error:
@@ -571,7 +572,7 @@ class Erlen(Scaffold):
             request.method not in SAFE_METHODS or request.is_websocket
         ):
             await check_cross_site(self, request, invoke)
-        if started.receivers:
+        if has_receivers(started, self):
             await send_signal(started, self, invoke)
         if hooks or self.url_value_preprocessors:
             rv = await self._preprocess_request(request, invoke, hooks)
@@ -670,7 +671,7 @@ class Erlen(Scaffold):
             session = ctx.session
             if not self.session_interface.is_null_session(session):
                 self.session_interface.save_session(self, session, response)
-        if request_finished.receivers:
+        if has_receivers(request_finished, self):
             await send_signal(request_finished, self, invoke, response=response)
         return response
 

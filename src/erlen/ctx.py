@@ -13,6 +13,7 @@ from .signals import (
     appcontext_popped,
     appcontext_pushed,
     appcontext_tearing_down,
+    has_receivers,
     request_tearing_down,
     send_signal,
 )
@@ -125,7 +126,7 @@ class AppContext(_Pushable):
 
     def _enter_app(self) -> None:
         _cv_app.set(self)
-        if appcontext_pushed.receivers:
+        if has_receivers(appcontext_pushed, self.app):
             drive(send_signal(appcontext_pushed, self.app, call_inline))
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
@@ -136,8 +137,8 @@ class AppContext(_Pushable):
         """Whether leaving runs any function (else it only restores the previous context)."""
         return bool(
             self.app.teardown_appcontext_funcs
-            or appcontext_tearing_down.receivers
-            or appcontext_popped.receivers
+            or has_receivers(appcontext_tearing_down, self.app)
+            or has_receivers(appcontext_popped, self.app)
         )
 
     async def _leave_app(
@@ -148,11 +149,11 @@ class AppContext(_Pushable):
         try:
             for func in reversed(app.teardown_appcontext_funcs):
                 await invoke(func, exc)
-            if appcontext_tearing_down.receivers:
+            if has_receivers(appcontext_tearing_down, app):
                 await send_signal(appcontext_tearing_down, app, invoke, exc=exc)
         finally:
             _cv_app.set(previous)
-        if appcontext_popped.receivers:
+        if has_receivers(appcontext_popped, app):
             await send_signal(appcontext_popped, app, invoke)
 
     def pop(self, exc: BaseException | None = None) -> None:
@@ -227,7 +228,7 @@ class RequestContext(AppContext):
                     for name in (*self.request.blueprints, None):
                         for func in reversed(self.app.teardown_request_funcs.get(name, ())):
                             await invoke(func, exc)
-                if request_tearing_down.receivers:
+                if has_receivers(request_tearing_down, self.app):
                     await send_signal(request_tearing_down, self.app, invoke, exc=exc)
                 self.request.release_resources()
         finally:

@@ -8,7 +8,7 @@ from werkzeug.exceptions import BadRequestKeyError, HTTPException, InternalServe
 from werkzeug.routing import RoutingException
 
 from .scaffold import exception_class_and_code
-from .signals import got_request_exception, send_signal
+from .signals import got_request_exception, has_receivers, send_signal
 
 if t.TYPE_CHECKING:
     from . import typing as ft
@@ -65,7 +65,7 @@ async def handle_exception(
 ) -> Response:
     """An exception no handler took: propagate it (testing, debug mode, or
     ``PROPAGATE_EXCEPTIONS``), or log it and answer with the 500 handler or a plain 500 page."""
-    if got_request_exception.receivers:
+    if has_receivers(got_request_exception, app):
         await send_signal(got_request_exception, app, invoke, exception=error)
     propagate = app.config["PROPAGATE_EXCEPTIONS"]
     if propagate is None:

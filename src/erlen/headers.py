@@ -15,8 +15,12 @@ from werkzeug.datastructures import EnvironHeaders, Headers
 _ENVIRON_NAMES = {"CONTENT_TYPE", "CONTENT_LENGTH"}
 
 
-class RequestHeaders(Headers):
-    """The headers of a request that came as a list of pairs (an ASGI scope)."""
+class _NoRaiseOnMiss(Headers):
+    """``get`` and ``in`` through :meth:`_find`, which returns ``None`` for an absent header;
+    a ``type`` conversion or a key that is not a string goes to werkzeug."""
+
+    def _find(self, key: str) -> str | None:
+        raise NotImplementedError
 
     def get(  # type: ignore[override]
         self,
@@ -26,37 +30,33 @@ class RequestHeaders(Headers):
     ) -> t.Any:
         if type is not None or not isinstance(key, str):
             return super().get(key, default, type)
-        wanted = key.lower()
-        for name, value in self._list:
-            if name.lower() == wanted:
-                return value
-        return default
-
-    def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
-            return super().__contains__(key)  # type: ignore[operator]
-        wanted = key.lower()
-        return any(name.lower() == wanted for name, _value in self._list)
-
-
-class WSGIRequestHeaders(EnvironHeaders):
-    """The headers of a request that came as a WSGI environ, read from it on demand."""
-
-    def get(  # type: ignore[override]
-        self,
-        key: t.Any,
-        default: t.Any = None,
-        type: t.Any = None,
-    ) -> t.Any:
-        if type is not None or not isinstance(key, str):
-            return super().get(key, default, type)
-        value = self.environ.get(_environ_key(key))
+        value = self._find(key)
         return default if value is None else value
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return super().__contains__(key)  # type: ignore[operator]
-        return _environ_key(key) in self.environ
+        return self._find(key) is not None
+
+
+class RequestHeaders(_NoRaiseOnMiss):
+    """The headers of a request that came as a list of pairs (an ASGI scope)."""
+
+    def _find(self, key: str) -> str | None:
+        wanted = key.lower()
+        for name, value in self._list:
+            if name.lower() == wanted:
+                return value
+        return None
+
+
+# type: ignore: werkzeug's ImmutableHeadersMixin and Headers disagree on update/extend typing.
+class WSGIRequestHeaders(_NoRaiseOnMiss, EnvironHeaders):  # type: ignore[misc]
+    """The headers of a request that came as a WSGI environ, read from it on demand."""
+
+    def _find(self, key: str) -> str | None:
+        value: str | None = self.environ.get(_environ_key(key))
+        return value
 
     def getlist(self, key: t.Any, type: t.Any = None) -> list[t.Any]:
         # werkzeug's walks the whole environ; a WSGI environ holds one value per header. (It

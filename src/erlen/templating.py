@@ -17,7 +17,12 @@ from jinja2 import Environment as BaseEnvironment
 from markupsafe import Markup
 
 from .globals import _cv_app, _cv_request, current_app, g, session
-from .signals import before_render_template, run_receiver_sync, template_rendered
+from .signals import (
+    before_render_template,
+    has_receivers,
+    run_receiver_sync,
+    template_rendered,
+)
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -121,12 +126,12 @@ def update_template_context(app: Erlen, context: dict[str, t.Any]) -> None:
 
 def _render(app: Erlen, template: Template, context: dict[str, t.Any]) -> str:
     update_template_context(app, context)
-    if before_render_template.receivers:
+    if has_receivers(before_render_template, app):
         before_render_template.send(
             app, _async_wrapper=run_receiver_sync, template=template, context=context
         )
     text = template.render(context)
-    if template_rendered.receivers:
+    if has_receivers(template_rendered, app):
         template_rendered.send(
             app, _async_wrapper=run_receiver_sync, template=template, context=context
         )
@@ -135,14 +140,14 @@ def _render(app: Erlen, template: Template, context: dict[str, t.Any]) -> str:
 
 def _stream(app: Erlen, template: Template, context: dict[str, t.Any]) -> Iterator[str]:
     update_template_context(app, context)
-    if before_render_template.receivers:
+    if has_receivers(before_render_template, app):
         before_render_template.send(
             app, _async_wrapper=run_receiver_sync, template=template, context=context
         )
 
     def generate() -> Iterator[str]:
         yield from template.generate(context)
-        if template_rendered.receivers:
+        if has_receivers(template_rendered, app):
             template_rendered.send(
                 app, _async_wrapper=run_receiver_sync, template=template, context=context
             )

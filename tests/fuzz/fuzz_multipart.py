@@ -18,13 +18,12 @@ Without atheris, a small built-in driver mutates the seed bodies with a fixed se
 
 from __future__ import annotations
 
-import argparse
 import io
 import random
-import sys
 import time
 import typing as t
-from pathlib import Path
+
+from fuzzing import fuzz_cli
 
 #: The most body bytes taken from one input.
 MAX_INPUT = 64 * 1024
@@ -166,25 +165,12 @@ def atheris_main(argv: list[str]) -> None:
     atheris.Fuzz()
 
 
+def builtin_summary(seed: int, iterations: int, max_seconds: float) -> str:
+    return f"builtin fuzz: {builtin_fuzz(seed, iterations, max_seconds)} inputs, no failure"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--builtin", action="store_true")
-    parser.add_argument("--write-seeds")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--iterations", type=int, default=3000)
-    parser.add_argument("--max-seconds", type=float, default=10.0)
-    options, rest = parser.parse_known_args()
-    if options.write_seeds:
-        folder = Path(options.write_seeds)
-        folder.mkdir(parents=True, exist_ok=True)
-        for index, seed in enumerate(SEEDS):
-            (folder / f"seed-{index:02d}").write_bytes(seed)
-        return
-    if options.builtin:
-        tried = builtin_fuzz(options.seed, options.iterations, options.max_seconds)
-        print(f"builtin fuzz: {tried} inputs, no failure")
-        return
-    atheris_main([sys.argv[0], *rest])
+    fuzz_cli(SEEDS, builtin_summary, atheris_main)
 
 
 if __name__ == "__main__":

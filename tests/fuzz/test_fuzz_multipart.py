@@ -4,18 +4,14 @@ it is installed, and always with the built-in random driver."""
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 import typing as t
 from pathlib import Path
 
 import pytest
 from fuzz_multipart import SEEDS, boundary_of, builtin_fuzz, outcome, run_one
+from fuzzing import FUZZ_SECONDS, run_atheris
 
 TARGET = Path(__file__).with_name("fuzz_multipart.py")
-#: The fuzzer's own time bound, and the test's (instrumenting the imports takes a few seconds).
-FUZZ_SECONDS = 8
-PROCESS_TIMEOUT = 90
 
 
 def test_seeds_parse_the_same_in_every_chunk_size() -> None:
@@ -45,30 +41,4 @@ def test_builtin_driver_with_fixed_seed() -> None:
 def test_atheris_run_with_fixed_seed(tmp_path: Path) -> None:
     if importlib.util.find_spec("atheris") is None:
         pytest.skip("atheris is not installed (pip install atheris; it needs a libFuzzer build)")
-    corpus = tmp_path / "corpus"
-    artifacts = tmp_path / "artifacts"
-    artifacts.mkdir()
-    subprocess.run(
-        [sys.executable, str(TARGET), "--write-seeds", str(corpus)], check=True, timeout=30
-    )
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(TARGET),
-            str(corpus),
-            "-seed=1",
-            "-runs=20000",
-            f"-max_total_time={FUZZ_SECONDS}",
-            "-timeout=10",
-            "-rss_limit_mb=4096",
-            f"-artifact_prefix={artifacts}/",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=PROCESS_TIMEOUT,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-4000:]
-    assert "Done" in output, output[-4000:]
-    assert not list(artifacts.iterdir()), output[-4000:]
+    run_atheris(TARGET, tmp_path)

@@ -4,20 +4,16 @@ atheris when it is installed, and always with the built-in random driver."""
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from fuzz_request_parsing import SEEDS, builtin_fuzz, parse, run_one
+from fuzzing import FUZZ_SECONDS, run_atheris
 from security_harness import build_app
 
 from erlen import Erlen
 
 TARGET = Path(__file__).with_name("fuzz_request_parsing.py")
-#: The fuzzer's own time bound, and the test's (instrumenting the imports takes a few seconds).
-FUZZ_SECONDS = 8
-PROCESS_TIMEOUT = 90
 
 
 def test_seeds_are_requests_and_answered() -> None:
@@ -59,30 +55,4 @@ def test_builtin_driver_with_fixed_seed() -> None:
 def test_atheris_run_with_fixed_seed(tmp_path: Path) -> None:
     if importlib.util.find_spec("atheris") is None:
         pytest.skip("atheris is not installed (pip install atheris; it needs a libFuzzer build)")
-    corpus = tmp_path / "corpus"
-    artifacts = tmp_path / "artifacts"
-    artifacts.mkdir()
-    subprocess.run(
-        [sys.executable, str(TARGET), "--write-seeds", str(corpus)], check=True, timeout=30
-    )
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(TARGET),
-            str(corpus),
-            "-seed=1",
-            "-runs=20000",
-            f"-max_total_time={FUZZ_SECONDS}",
-            "-timeout=10",
-            "-rss_limit_mb=4096",
-            f"-artifact_prefix={artifacts}/",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=PROCESS_TIMEOUT,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-4000:]
-    assert "Done" in output, output[-4000:]
-    assert not list(artifacts.iterdir()), output[-4000:]
+    run_atheris(TARGET, tmp_path)

@@ -44,6 +44,14 @@ class ChunkReader(io.BufferedIOBase):
         return position
 
     def read(self, size: int | None = -1) -> bytes:
+        return self._take(size, line=False)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._take(size, line=True)
+
+    def _take(self, size: int | None, line: bool) -> bytes:
+        """Up to ``size`` bytes (all when negative or ``None``); with ``line``, up to and
+        including the first newline."""
         self._check_open()
         left = max(self._size - self._position, 0)
         need = left if size is None or size < 0 else min(size, left)
@@ -52,11 +60,16 @@ class ChunkReader(io.BufferedIOBase):
         while need:
             chunk = chunks[index]
             stop = min(len(chunk), offset + need)
+            newline = chunk.find(b"\n", offset, stop) if line else -1
+            if newline >= 0:
+                stop = newline + 1
             parts.append(chunk if stop - offset == len(chunk) else chunk[offset:stop])
             need -= stop - offset
             offset = stop
             if offset == len(chunk):
                 index, offset = index + 1, 0
+            if newline >= 0:
+                break
         self._index, self._offset = index, offset
         data = parts[0] if len(parts) == 1 else b"".join(parts)
         self._position += len(data)
@@ -85,30 +98,6 @@ class ChunkReader(io.BufferedIOBase):
         self._index, self._offset = index, offset
         self._position += done
         return done
-
-    def readline(self, size: int | None = -1) -> bytes:
-        self._check_open()
-        left = max(self._size - self._position, 0)
-        need = left if size is None or size < 0 else min(size, left)
-        chunks, index, offset = self._chunks, self._index, self._offset
-        parts: list[bytes] = []
-        while need:
-            chunk = chunks[index]
-            stop = min(len(chunk), offset + need)
-            newline = chunk.find(b"\n", offset, stop)
-            if newline >= 0:
-                stop = newline + 1
-            parts.append(chunk[offset:stop])
-            need -= stop - offset
-            offset = stop
-            if offset == len(chunk):
-                index, offset = index + 1, 0
-            if newline >= 0:
-                break
-        self._index, self._offset = index, offset
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
-        self._position += len(data)
-        return data
 
     def readinto1(self, buffer: t.Any) -> int:
         return self.readinto(buffer)
