@@ -520,7 +520,7 @@ class Erlen(Scaffold):
                 ctx._after_request_functions
                 or self.after_request_funcs
                 or ctx.session_opened
-                or has_receivers(request_finished, self)
+                or (request_finished.receivers and has_receivers(request_finished, self))
             ):
                 response = await self._process_response(ctx, response, invoke)
             return response, None
@@ -572,7 +572,7 @@ class Erlen(Scaffold):
             request.method not in SAFE_METHODS or request.is_websocket
         ):
             await check_cross_site(self, request, invoke)
-        if has_receivers(started, self):
+        if started.receivers and has_receivers(started, self):
             await send_signal(started, self, invoke)
         if hooks or self.url_value_preprocessors:
             rv = await self._preprocess_request(request, invoke, hooks)
@@ -671,7 +671,7 @@ class Erlen(Scaffold):
             session = ctx.session
             if not self.session_interface.is_null_session(session):
                 self.session_interface.save_session(self, session, response)
-        if has_receivers(request_finished, self):
+        if request_finished.receivers and has_receivers(request_finished, self):
             await send_signal(request_finished, self, invoke, response=response)
         return response
 

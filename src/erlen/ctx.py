@@ -126,7 +126,7 @@ class AppContext(_Pushable):
 
     def _enter_app(self) -> None:
         _cv_app.set(self)
-        if has_receivers(appcontext_pushed, self.app):
+        if appcontext_pushed.receivers and has_receivers(appcontext_pushed, self.app):
             drive(send_signal(appcontext_pushed, self.app, call_inline))
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
@@ -137,8 +137,11 @@ class AppContext(_Pushable):
         """Whether leaving runs any function (else it only restores the previous context)."""
         return bool(
             self.app.teardown_appcontext_funcs
-            or has_receivers(appcontext_tearing_down, self.app)
-            or has_receivers(appcontext_popped, self.app)
+            or (
+                appcontext_tearing_down.receivers
+                and has_receivers(appcontext_tearing_down, self.app)
+            )
+            or (appcontext_popped.receivers and has_receivers(appcontext_popped, self.app))
         )
 
     async def _leave_app(
@@ -228,7 +231,7 @@ class RequestContext(AppContext):
                     for name in (*self.request.blueprints, None):
                         for func in reversed(self.app.teardown_request_funcs.get(name, ())):
                             await invoke(func, exc)
-                if has_receivers(request_tearing_down, self.app):
+                if request_tearing_down.receivers and has_receivers(request_tearing_down, self.app):
                     await send_signal(request_tearing_down, self.app, invoke, exc=exc)
                 self.request.release_resources()
         finally:

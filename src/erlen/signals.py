@@ -44,7 +44,8 @@ def run_receiver_sync(func: Callable[..., Coroutine[t.Any, t.Any, t.Any]]) -> Ca
 def has_receivers(signal: Signal, sender: t.Any) -> bool:
     """Whether ``signal`` has a receiver for ``sender`` (or for any sender).
 
-    When nothing is connected (the usual case) this is a dict check. Otherwise the answer is
+    When nothing is connected (the usual case) this is a dict check (the per-request paths
+    check ``signal.receivers`` themselves first, saving the call). Otherwise the answer is
     kept per (signal, sender) until a receiver of an erlen signal connects or disconnects, so
     receivers connected for another app cost this one little. (A weakly referenced receiver that
     dies is not seen: the answer stays "yes", and sending finds no one, which is only slower.)
@@ -94,6 +95,6 @@ for _signal in (
 
 async def send_signal(signal: Signal, sender: t.Any, invoke: Invoker, **kwargs: t.Any) -> None:
     """Call ``signal``'s receivers for ``sender`` through the invoker, so sync and async
-    receivers both work on both protocols. Check :func:`has_receivers` first on hot paths."""
+    receivers both work on both protocols. Check :func:`has_receivers` first."""
     for receiver in signal.receivers_for(sender):
         await invoke(receiver, sender, **kwargs)
