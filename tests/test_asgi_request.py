@@ -543,3 +543,16 @@ def test_outside_cancellation_as_the_stall_timeout_fires_propagates(echo_app: Er
 
     asyncio.run(main())
     assert client.sent == []
+
+
+@pytest.mark.parametrize("path", ["/async", "/sync"])
+@pytest.mark.parametrize(
+    ("version", "expected"), [("2", b"h2 body"), ("3", b"h2 body"), ("1.1", b"")]
+)
+def test_body_without_length_is_read_over_http2_and_3(
+    echo_app: Erlen, path: str, version: str, expected: bytes
+) -> None:
+    """HTTP/2 and 3 frame the body themselves; over HTTP/1.1 no length means no body."""
+    scope = {**_scope(path), "http_version": version}
+    client = _run(echo_app, scope, Client(_pieces(b"h2 body", 3)))
+    assert (client.status, client.body) == (200, expected)

@@ -103,7 +103,8 @@ class RequestBody(WorkerInvoker):
                 return length > 0, length
             if key == b"transfer-encoding" and b"chunked" in value.lower():
                 return True, None
-        return False, None
+        # HTTP/2 and 3 frame the body themselves: without a Content-Length it may still come.
+        return self._scope.get("http_version", "1.1") not in ("1.0", "1.1"), None
 
     @property
     def pending(self) -> bool:
