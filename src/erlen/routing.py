@@ -1,10 +1,11 @@
 """URL rules and the URL map, on :mod:`werkzeug.routing`.
 
-werkzeug matches and builds every URL. The one addition is a table of the *static* rules (no
-converters, host or defaults): most requests hit one, and a dict lookup finds it without binding a
-``MapAdapter`` first. The literal prefixes of the other rules answer most misses as well: a path
-that is near no static rule and starts with no other rule's prefix is a 404 without asking
-werkzeug. Anything else goes to werkzeug.
+werkzeug builds every URL and has the last word on matching. Three shortcuts answer first, each
+only where werkzeug's answer is certain: a table of the *static* rules (no converters, host or
+defaults), since most requests hit one and a dict lookup finds it without binding a
+``MapAdapter``; the literal prefixes of the other rules, since a path near no static rule and
+starting with no other rule's prefix is a 404; and :mod:`erlen.dynamic_routes` for rules with
+converters. Anything else goes to werkzeug.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import typing as t
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map
 from werkzeug.routing import Rule as _WerkzeugRule
+
+from .dynamic_routes import DynamicRoutes
 
 if t.TYPE_CHECKING:
     from werkzeug.routing import MapAdapter, RuleFactory
@@ -36,6 +39,7 @@ class UrlMap(Map):
         self._ordered: list[_WerkzeugRule] = []
         self._static: dict[str, tuple[_WerkzeugRule, ...]] | None = None
         self._prefixes: tuple[str, ...] = ()
+        self._dynamic: DynamicRoutes | None = None
         self._adapter: MapAdapter | None = None
 
     def add(self, rulefactory: RuleFactory) -> None:
@@ -43,6 +47,7 @@ class UrlMap(Map):
         super().add(rulefactory)
         self._ordered.extend(rule for rule in self._rules if id(rule) not in known)
         self._static = None
+        self._dynamic = None
         self._adapter = None
 
     def match_static(self, path: str, method: str) -> _WerkzeugRule | None:
@@ -58,22 +63,29 @@ class UrlMap(Map):
         """Match with werkzeug, without binding the map to the request. Only valid while
         :attr:`fast_static` (no rule depends on the host); a redirect it raises carries a
         placeholder host, so build redirects from an adapter bound to the request."""
-        if not websocket and self._surely_missing(path):
-            raise NotFound()
+        if not websocket and not self._near_static(path):
+            if not path.startswith(self._prefixes):
+                raise NotFound()  # no rule can match, redirect or refuse the method
+            dynamic = self._dynamic
+            if dynamic is None:
+                dynamic = self._dynamic = DynamicRoutes(self._ordered)
+            found = dynamic.match(path, method) if dynamic.usable else None
+            if found is not None:
+                return found
         adapter = self._adapter
         if adapter is None:
             adapter = self._adapter = self.bind("localhost")
         return adapter.match(path, method, return_rule=True, websocket=websocket)
 
-    def _surely_missing(self, path: str) -> bool:
-        """Whether no rule can match, redirect or refuse the method for ``path``."""
-        table = self._static_rules()
-        return not (
+    def _near_static(self, path: str) -> bool:
+        """Whether a static rule may answer for ``path`` (with a 405 or a redirect to the path
+        with or without a trailing slash), or werkzeug would merge its slashes."""
+        table = self._static_rules()  # (also computes _prefixes)
+        return (
             path in table
             or path + "/" in table
             or (path[-1:] == "/" and path[:-1] in table)
-            or "//" in path  # werkzeug redirects to the path with merged slashes
-            or path.startswith(self._prefixes)
+            or "//" in path
         )
 
     def _static_rules(self) -> dict[str, tuple[_WerkzeugRule, ...]]:
