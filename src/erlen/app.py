@@ -519,7 +519,7 @@ class Erlen(Scaffold):
             if (
                 ctx._after_request_functions
                 or self.after_request_funcs
-                or ctx.session_opened
+                or ctx._session is not None  # (ctx.session_opened, without the call)
                 or (request_finished.receivers and has_receivers(request_finished, self))
             ):
                 response = await self._process_response(ctx, response, invoke)

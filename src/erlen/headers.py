@@ -12,6 +12,9 @@ import typing as t
 
 from werkzeug.datastructures import EnvironHeaders, Headers
 
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
 _ENVIRON_NAMES = {"CONTENT_TYPE", "CONTENT_LENGTH"}
 
 
@@ -53,6 +56,11 @@ class RequestHeaders(_NoRaiseOnMiss):
 # type: ignore: werkzeug's ImmutableHeadersMixin and Headers disagree on update/extend typing.
 class WSGIRequestHeaders(_NoRaiseOnMiss, EnvironHeaders):  # type: ignore[misc]
     """The headers of a request that came as a WSGI environ, read from it on demand."""
+
+    def __init__(self, environ: WSGIEnvironment) -> None:
+        # What werkzeug's __init__ does, less its call into Headers.__init__ (once per request).
+        self._list = []
+        self.environ = environ
 
     def _find(self, key: str) -> str | None:
         value: str | None = self.environ.get(_environ_key(key))

@@ -52,7 +52,7 @@ class UrlMap(Map):
 
     def match_static(self, path: str, method: str) -> _WerkzeugRule | None:
         """The static rule for ``path`` that allows ``method``, or ``None`` (ask werkzeug)."""
-        for rule in self._static_rules().get(path, ()):
+        for rule in (self._static or self._static_rules()).get(path, ()):
             if rule.methods is None or method in rule.methods:
                 return rule
         return None

@@ -35,8 +35,6 @@ PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 
 def _wsgi_str(value: str) -> str:
     # PEP 3333 carries bytes as latin-1 strings; URLs are UTF-8.
-    if value.isascii():
-        return value
     return value.encode("latin-1").decode("utf-8", "replace")
 
 
@@ -82,12 +80,14 @@ def request_from_environ(request_class: type[Request], environ: WSGIEnvironment)
     """Build a request from a WSGI environ; nothing is parsed yet."""
     name = environ.get("SERVER_NAME")
     port = environ.get("SERVER_PORT")
-    path = _wsgi_str(environ.get("PATH_INFO") or "")
+    path = environ.get("PATH_INFO") or ""
+    path = path if path.isascii() else _wsgi_str(path)  # (checked here: no call per request)
+    root = environ.get("SCRIPT_NAME") or ""
     return request_class(
         environ.get("REQUEST_METHOD", "GET").upper(),
         environ.get("wsgi.url_scheme", "http"),
         (name, int(port) if port else None) if name else None,
-        _wsgi_str(environ.get("SCRIPT_NAME") or "").rstrip("/"),
+        (root if root.isascii() else _wsgi_str(root)).rstrip("/"),
         path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/"),
         environ.get("QUERY_STRING", "").encode("latin-1"),
         WSGIRequestHeaders(environ),
@@ -141,14 +141,14 @@ def serve_wsgi(
     # An environ holds about 20 keys besides the headers: count only when it is large.
     if limit and len(environ) > limit + 20 and _header_count(environ) > limit:
         response = app.make_response(RequestHeaderFieldsTooLarge(f"More than {limit} headers."))
-        start_response(response.status, response.headers.to_wsgi_list())
+        start_response(response.status, list(response.headers._list))
         return list(response.iter_encoded())
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
     response, error, outcome = drive(_handle(app, ctx, environ))
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
     if preserve is not None:
         preserve(ctx)
-    start_response(response.status, response.headers.to_wsgi_list())
+    start_response(response.status, list(response.headers._list))
     if outcome is _NO_BODY:
         return []
     if outcome is _STREAMED:
