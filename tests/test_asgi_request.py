@@ -556,3 +556,17 @@ def test_body_without_length_is_read_over_http2_and_3(
     scope = {**_scope(path), "http_version": version}
     client = _run(echo_app, scope, Client(_pieces(b"h2 body", 3)))
     assert (client.status, client.body) == (200, expected)
+
+
+def test_encode_headers_lowercases_names_and_keeps_latin1_values() -> None:
+    from werkzeug.datastructures import Headers
+
+    long_value = "v" * 200
+    headers = Headers([("Content-Type", "text/plain"), ("X-Long", long_value), ("X-Name", "é")])
+    expected = [
+        (b"content-type", b"text/plain"),
+        (b"x-long", long_value.encode()),
+        (b"x-name", "é".encode("latin-1")),
+    ]
+    assert asgi_request.encode_headers(headers) == expected
+    assert asgi_request.encode_headers(headers) == expected  # kept pairs answer the same

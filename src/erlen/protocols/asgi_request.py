@@ -326,18 +326,22 @@ def request_fields(scope: Scope) -> tuple[t.Any, ...]:
     )
 
 
-_encoded_names: dict[str, bytes] = {}
+_encoded: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+#: Pairs with values up to this long are kept encoded (the first 4,096 distinct ones).
+_KEPT_VALUE_LENGTH = 64
 
 
 def encode_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
-    """Response headers as ASGI wants them: lower-case names, latin-1 bytes. Names repeat from
-    response to response, so their encoded form is kept (for the first 1,000 distinct ones)."""
+    """Response headers as ASGI wants them: lower-case names, latin-1 bytes. Most pairs repeat
+    from response to response (the content type, the default security headers), so short ones
+    are kept in their encoded form."""
     encoded = []
-    for name, value in headers._list:  # werkzeug's storage; items() would add a generator
-        key = _encoded_names.get(name)
-        if key is None:
-            key = name.lower().encode("latin-1")
-            if len(_encoded_names) < 1000:
-                _encoded_names[name] = key
-        encoded.append((key, value.encode("latin-1")))
+    for pair in headers._list:  # werkzeug's storage; items() would add a generator
+        found = _encoded.get(pair)
+        if found is None:
+            name, value = pair
+            found = (name.lower().encode("latin-1"), value.encode("latin-1"))
+            if len(value) <= _KEPT_VALUE_LENGTH and len(_encoded) < 4096:
+                _encoded[pair] = found
+        encoded.append(found)
     return encoded
