@@ -30,7 +30,7 @@ from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import cached_property, get_content_type
 
 from .globals import _cv_app
-from .headers import RequestHeaders
+from .headers import RequestHeaders, WSGIRequestHeaders
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -42,7 +42,8 @@ if t.TYPE_CHECKING:
 
 #: Opens the request body as a file-like object, given the maximum length to allow.
 BodyOpener = Callable[[int | None], t.IO[bytes]]
-RawHeaders = Iterable[tuple[bytes, bytes]]
+#: Headers before they are parsed: an ASGI scope's pairs, or a WSGI environ.
+RawHeaders = Iterable[tuple[bytes, bytes]] | dict[str, t.Any]
 
 
 class Request(SansIORequest):
@@ -110,9 +111,12 @@ class Request(SansIORequest):
         headers = self._headers
         if headers is None:
             raw = self._raw_headers or ()
-            headers = self._headers = RequestHeaders(
-                [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw]
-            )
+            if isinstance(raw, dict):  # a WSGI environ: the headers are read from it on demand
+                headers = self._headers = WSGIRequestHeaders(raw)
+            else:
+                headers = self._headers = RequestHeaders(
+                    [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw]
+                )
         return headers
 
     @headers.setter

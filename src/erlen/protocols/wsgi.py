@@ -18,7 +18,6 @@ from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
 from ..concurrency import call_inline, drive, iterate_on_thread_loop
 from ..ctx import RequestContext
-from ..headers import WSGIRequestHeaders
 from ..wrappers import encode_chunk, sends_no_body
 
 if t.TYPE_CHECKING:
@@ -90,7 +89,7 @@ def request_from_environ(request_class: type[Request], environ: WSGIEnvironment)
         (root if root.isascii() else _wsgi_str(root)).rstrip("/"),
         path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/"),
         environ.get("QUERY_STRING", "").encode("latin-1"),
-        WSGIRequestHeaders(environ),
+        environ,  # its headers are read on first use
         environ.get("REMOTE_ADDR"),
         body=functools.partial(_open_input, environ),
         environ=environ,
