@@ -36,26 +36,19 @@ _cv_app: ContextVar[AppContext | None] = ContextVar("erlen.app_ctx", default=Non
 _cv_request: ContextVar[RequestContext | None] = ContextVar("erlen.request_ctx", default=None)
 
 
-def _app_ctx() -> AppContext:
+# Each getter reads its variable itself: a shared helper would be one more call per use.
+def _current_app() -> Erlen:
     ctx = _cv_app.get()
     if ctx is None:
         raise RuntimeError(_no_app_msg)
-    return ctx
-
-
-def _request_ctx() -> RequestContext:
-    ctx = _cv_request.get()
-    if ctx is None:
-        raise RuntimeError(_no_req_msg)
-    return ctx
-
-
-def _current_app() -> Erlen:
-    return _app_ctx().app
+    return ctx.app
 
 
 def _g() -> _AppCtxGlobals:
-    return _app_ctx().g
+    ctx = _cv_app.get()
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    return ctx.g
 
 
 def _request() -> Request:
@@ -66,7 +59,10 @@ def _request() -> Request:
 
 
 def _session() -> SessionMixin:
-    return _request_ctx().session
+    ctx = _cv_request.get()
+    if ctx is None:
+        raise RuntimeError(_no_req_msg)
+    return ctx.session
 
 
 def _websocket() -> WebSocket:
