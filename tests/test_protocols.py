@@ -243,3 +243,68 @@ def test_asgi_body_arriving_in_chunks(app: Erlen) -> None:
     scope["headers"] = [(b"host", b"x"), (b"transfer-encoding", b"chunked")]
     sent = asyncio.run(_call(app, scope, messages))
     assert sent[1]["body"] == b"one two three"
+
+
+# --- no garbage cycles ----------------------------------------------------------------------
+
+
+def _garbage_after(serve: t.Callable[[], None], requests: int = 50) -> int:
+    """Objects the cycle collector finds after ``requests`` calls of ``serve`` (with automatic
+    collection off meanwhile): a request that leaves none is freed by reference counting."""
+    import gc
+
+    serve()  # first-use caches
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(requests):
+            serve()
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("path", ["/", "/missing", "/items/3", "/echo"])
+def test_requests_leave_no_reference_cycles(app: Erlen, path: str) -> None:
+    from werkzeug.test import EnvironBuilder
+
+    from erlen.protocols.wsgi import scope_from_environ
+
+    @app.get("/")
+    def index() -> str:
+        return "ok"
+
+    @app.get("/items/<int:item_id>")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    @app.post("/echo")
+    async def echo() -> t.Any:
+        return request.get_json()
+
+    method = "POST" if path == "/echo" else "GET"
+    body = b'{"a": 1}' if method == "POST" else b""
+    environ = EnvironBuilder(
+        path, method=method, data=body, content_type="application/json"
+    ).get_environ()
+
+    def wsgi() -> None:
+        import io
+
+        served = app({**environ, "wsgi.input": io.BytesIO(body)}, lambda *args: None)
+        b"".join(served)
+
+    scope = scope_from_environ(environ)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        pass
+
+    loop = asyncio.new_event_loop()
+    try:
+        assert _garbage_after(wsgi) == 0
+        assert _garbage_after(lambda: loop.run_until_complete(app(dict(scope), receive, send))) == 0
+    finally:
+        loop.close()

@@ -19,7 +19,7 @@ import inspect
 import threading
 import typing as t
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from types import CoroutineType
 
 T = t.TypeVar("T")
@@ -175,13 +175,24 @@ async def iterate_in_worker(iterable: t.Iterable[T]) -> AsyncIterator[T]:
     """Consume a sync iterable from async code, each step in the worker pool (may block)."""
     iterator = iter(iterable)
     done = object()
+    step: Future[t.Any] | None = None
     try:
         while True:
-            item = await run_in_worker(next, iterator, done)
+            run_step = functools.partial(contextvars.copy_context().run, next, iterator, done)
+            step = _worker_pool().submit(run_step)
+            item = await asyncio.wrap_future(step)
             if item is done:
                 return
             yield t.cast(T, item)
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
-            await run_in_worker(close)
+            await run_in_worker(_close_after, close, step)
+
+
+def _close_after(close: Callable[[], t.Any], step: Future[t.Any] | None) -> None:
+    """Close a generator once its last step has ended: a cancelled await (the client went away)
+    leaves that step running in its thread, and closing a running generator fails."""
+    if step is not None:
+        wait([step])
+    close()

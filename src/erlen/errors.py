@@ -31,13 +31,21 @@ async def handle_user_exception(
     if unhandled_http and (
         t.cast(HTTPException, error).code is None or isinstance(error, RoutingException)
     ):
-        return error
+        return _as_response_value(error)
     handler = find_error_handler(app, error, request.blueprints)
     if handler is None:
         if unhandled_http:
-            return error
+            return _as_response_value(error)
         raise error
     return await invoke(handler, error)
+
+
+def _as_response_value(error: Exception) -> Exception:
+    """An HTTP error that becomes the response as it is. Its traceback is dropped: nothing logs
+    it, and its frames refer back to the request that refers to the error (the routing error),
+    a cycle that would wait for the garbage collector on every 404."""
+    error.__traceback__ = None
+    return error
 
 
 def find_error_handler(

@@ -99,7 +99,10 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     try:
         response, error = await app.handle_request(ctx, invoke)
     except BaseException as exc:
-        await ctx._pop(invoke, exc)
+        try:
+            await ctx._pop(invoke, exc)
+        finally:
+            body.close()
         raise
     try:
         await _send_response(response, scope, receive, send)

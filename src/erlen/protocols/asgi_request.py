@@ -227,8 +227,11 @@ class RequestBody(WorkerInvoker):
             await self.load(self.request.max_content_length)
 
     def close(self) -> None:
-        """Release the body (its temporary file, when spooled); for the end of the request,
-        since a body read before an async view may never have been opened as its stream."""
+        """Release the body (its temporary file, when spooled) and the request; for the end of
+        the request, since a body read before an async view may never have been opened as its
+        stream. The request refers to the body and the body to the request: letting go here
+        frees both at once, not at the garbage collector's next run."""
+        self.request = None
         if self._buffer is not None:
             self._buffer.close()
 
