@@ -12,6 +12,7 @@ import typing as t
 import weakref
 
 import pytest
+from asgi_scopes import http_scope
 from werkzeug.exceptions import ClientDisconnected
 
 from erlen import Erlen, request
@@ -21,23 +22,6 @@ from erlen.protocols.chunk_reader import ChunkReader
 from erlen.typing import Message, Scope
 
 needs_uncancel = pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.uncancel is 3.11+")
-
-
-def _scope(path: str, *headers: tuple[bytes, bytes]) -> Scope:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"example.test"), *headers],
-        "client": ("127.0.0.1", 1234),
-        "server": ("example.test", 80),
-    }
 
 
 def _length(body: bytes) -> tuple[bytes, bytes]:
@@ -123,7 +107,7 @@ def echo_app(app: Erlen) -> Erlen:
 @pytest.mark.parametrize("path", ["/async", "/sync"])
 def test_single_message_body(echo_app: Erlen, path: str) -> None:
     body = b'{"greeting": "hello"}'
-    client = _run(echo_app, _scope(path, _length(body)), Client(_pieces(body, 1024)))
+    client = _run(echo_app, http_scope(path, _length(body)), Client(_pieces(body, 1024)))
     assert (client.status, client.body) == (200, body)
 
 
@@ -136,7 +120,7 @@ def test_single_message_body_is_not_copied(app: Erlen) -> None:
         seen.append(request.get_data())
         return "ok"
 
-    _run(app, _scope("/", _length(body)), Client(_pieces(body, len(body))))
+    _run(app, http_scope("/", _length(body)), Client(_pieces(body, len(body))))
     assert seen[0] is body
 
 
@@ -146,7 +130,7 @@ def test_single_message_body_is_not_copied(app: Erlen) -> None:
 def test_body_in_many_chunks(echo_app: Erlen, path: str, announce: str, size: int) -> None:
     body = bytes(range(256)) * 1000 + b"tail"
     header = _length(body) if announce == "content-length" else CHUNKED
-    client = _run(echo_app, _scope(path, header), Client(_pieces(body, size)))
+    client = _run(echo_app, http_scope(path, header), Client(_pieces(body, size)))
     assert (client.status, client.body) == (200, body)
 
 
@@ -157,19 +141,19 @@ def test_empty_chunks_between_data(echo_app: Erlen) -> None:
         {"type": "http.request", "body": b"", "more_body": True},
         {"type": "http.request", "body": b"two", "more_body": False},
     ]
-    client = _run(echo_app, _scope("/async", CHUNKED), Client(messages))
+    client = _run(echo_app, http_scope("/async", CHUNKED), Client(messages))
     assert client.body == b"onetwo"
 
 
 @pytest.mark.parametrize("headers", [[], [(b"content-length", b"0")]])
 def test_no_body_is_not_received(echo_app: Erlen, headers: list[tuple[bytes, bytes]]) -> None:
-    client = _run(echo_app, _scope("/async", *headers), Client([]))
+    client = _run(echo_app, http_scope("/async", *headers), Client([]))
     assert (client.status, client.body, client.received) == (200, b"", 0)
 
 
 def test_sync_view_that_ignores_the_body_does_not_read_it(echo_app: Erlen) -> None:
     body = b"x" * 100
-    client = _run(echo_app, _scope("/untouched", _length(body)), Client(_pieces(body, 10)))
+    client = _run(echo_app, http_scope("/untouched", _length(body)), Client(_pieces(body, 10)))
     assert (client.status, client.received) == (200, 0)
 
 
@@ -180,7 +164,9 @@ def test_multipart_upload_in_chunks(echo_app: Erlen) -> None:
         b'--b\r\nContent-Disposition: form-data; name=upload; filename="file.bin"\r\n'
         b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n--b--\r\n"
     )
-    scope = _scope("/form", _length(body), (b"content-type", b"multipart/form-data; boundary=b"))
+    scope = http_scope(
+        "/form", _length(body), (b"content-type", b"multipart/form-data; boundary=b")
+    )
     client = _run(echo_app, scope, Client(_pieces(body, 65536)))
     assert client.status == 200
     assert client.body == b'{"name":"file.bin","size":1048576}\n'
@@ -196,7 +182,7 @@ def test_small_chunks_are_gathered(echo_app: Erlen) -> None:
         kept.append(list(t.cast(ChunkReader, request.stream)._chunks))
         return request.stream.read()
 
-    client = _run(echo_app, _scope("/stream", CHUNKED), Client(_pieces(body, 50)))
+    client = _run(echo_app, http_scope("/stream", CHUNKED), Client(_pieces(body, 50)))
     assert (client.status, client.body) == (200, body)
     assert len(kept[0]) == -(-len(body) // asgi_request._PIECE_SIZE)
 
@@ -211,7 +197,7 @@ def test_large_chunks_are_kept_as_they_came(echo_app: Erlen) -> None:
         kept.append(list(t.cast(ChunkReader, request.stream)._chunks))
         return request.stream.read()
 
-    client = _run(echo_app, _scope("/stream", CHUNKED), Client(messages))
+    client = _run(echo_app, http_scope("/stream", CHUNKED), Client(messages))
     assert (client.status, client.body) == (200, body)
     assert all(ours is message["body"] for ours, message in zip(kept[0], messages, strict=True))
 
@@ -233,7 +219,7 @@ def test_body_in_chunks_read_as_a_stream(app: Erlen, asynchronous: bool) -> None
         return read_lines()
 
     app.post("/")(read_lines_async if asynchronous else read_lines)
-    client = _run(app, _scope("/", _length(body)), Client(_pieces(body, 20000)))
+    client = _run(app, http_scope("/", _length(body)), Client(_pieces(body, 20000)))
     assert client.status == 200
     assert seen["head"] == b"line 0\nlin"
     assert b"".join(seen["lines"]) == body and seen["lines"][4999] == b"line 4999\n"
@@ -247,7 +233,7 @@ def test_wsgi_input_of_a_body_in_chunks(app: Erlen) -> None:
     def view() -> bytes:
         return t.cast(bytes, request.environ["wsgi.input"].read())
 
-    client = _run(app, _scope("/", CHUNKED), Client(_pieces(body, 30000)))
+    client = _run(app, http_scope("/", CHUNKED), Client(_pieces(body, 30000)))
     assert client.body == body
 
 
@@ -276,7 +262,7 @@ def test_large_body_is_spooled(
     echo_app: Erlen, spooled: list[t.IO[bytes]], path: str, size: int
 ) -> None:
     body = bytes(range(256)) * 40
-    client = _run(echo_app, _scope(path, CHUNKED), Client(_pieces(body, size)))
+    client = _run(echo_app, http_scope(path, CHUNKED), Client(_pieces(body, size)))
     assert (client.status, client.body) == (200, body)
     assert len(spooled) == 1
     assert spooled[0].closed  # with the request
@@ -286,7 +272,7 @@ def test_close_releases_a_body_never_opened(spooled: list[t.IO[bytes]]) -> None:
     # Read before an async view that ignores it: only closing the body releases the file.
     async def main() -> None:
         client = Client(_pieces(b"x" * 3000, 1000))
-        body = asgi_request.RequestBody(_scope("/", CHUNKED), client.receive)
+        body = asgi_request.RequestBody(http_scope("/", CHUNKED), client.receive)
         await body.load(None)
         assert len(spooled) == 1 and not spooled[0].closed
         body.close()
@@ -302,7 +288,7 @@ def test_spooled_body_an_async_view_ignores_is_closed_with_the_request(
     async def ignore() -> str:
         return "ignored"
 
-    client = _run(app, _scope("/", CHUNKED), Client(_pieces(b"x" * 3000, 1000)))
+    client = _run(app, http_scope("/", CHUNKED), Client(_pieces(b"x" * 3000, 1000)))
     assert (client.status, client.body) == (200, b"ignored")
     assert len(spooled) == 1 and spooled[0].closed
 
@@ -311,13 +297,13 @@ def test_body_up_to_the_spool_size_stays_in_memory(
     echo_app: Erlen, spooled: list[t.IO[bytes]]
 ) -> None:
     body = b"m" * 1000
-    client = _run(echo_app, _scope("/async", CHUNKED), Client(_pieces(body, 300)))
+    client = _run(echo_app, http_scope("/async", CHUNKED), Client(_pieces(body, 300)))
     assert (client.status, client.body, spooled) == (200, body, [])
 
 
 def test_body_over_the_default_spool_size(echo_app: Erlen) -> None:
     body = bytes(range(256)) * (asgi_request.SPOOL_SIZE // 256) + b"!"
-    client = _run(echo_app, _scope("/sync", _length(body)), Client(_pieces(body, 65536)))
+    client = _run(echo_app, http_scope("/sync", _length(body)), Client(_pieces(body, 65536)))
     assert (client.status, client.body) == (200, body)
 
 
@@ -328,7 +314,7 @@ def test_body_over_the_default_spool_size(echo_app: Erlen) -> None:
 def test_announced_length_over_the_limit_is_refused_unread(echo_app: Erlen, path: str) -> None:
     echo_app.config["MAX_CONTENT_LENGTH"] = 100
     body = b"x" * 101
-    client = _run(echo_app, _scope(path, _length(body)), Client(_pieces(body, 1000)))
+    client = _run(echo_app, http_scope(path, _length(body)), Client(_pieces(body, 1000)))
     assert (client.status, client.received) == (413, 0)
 
 
@@ -336,14 +322,14 @@ def test_announced_length_over_the_limit_is_refused_unread(echo_app: Erlen, path
 @pytest.mark.parametrize("size", [10, 1000])
 def test_chunked_body_over_the_limit(echo_app: Erlen, path: str, size: int) -> None:
     echo_app.config["MAX_CONTENT_LENGTH"] = 100
-    client = _run(echo_app, _scope(path, CHUNKED), Client(_pieces(b"x" * 101, size)))
+    client = _run(echo_app, http_scope(path, CHUNKED), Client(_pieces(b"x" * 101, size)))
     assert client.status == 413
 
 
 def test_body_longer_than_announced_over_the_limit(echo_app: Erlen) -> None:
     echo_app.config["MAX_CONTENT_LENGTH"] = 100
     client = _run(
-        echo_app, _scope("/async", (b"content-length", b"50")), Client(_pieces(b"x" * 500, 64))
+        echo_app, http_scope("/async", (b"content-length", b"50")), Client(_pieces(b"x" * 500, 64))
     )
     assert client.status == 413
 
@@ -351,7 +337,7 @@ def test_body_longer_than_announced_over_the_limit(echo_app: Erlen) -> None:
 def test_body_at_the_limit_is_accepted(echo_app: Erlen) -> None:
     echo_app.config["MAX_CONTENT_LENGTH"] = 100
     body = b"x" * 100
-    client = _run(echo_app, _scope("/async", CHUNKED), Client(_pieces(body, 30)))
+    client = _run(echo_app, http_scope("/async", CHUNKED), Client(_pieces(body, 30)))
     assert (client.status, client.body) == (200, body)
 
 
@@ -359,7 +345,7 @@ def test_limit_reached_after_spooling_closes_the_file(
     echo_app: Erlen, spooled: list[t.IO[bytes]]
 ) -> None:
     echo_app.config["MAX_CONTENT_LENGTH"] = 3000
-    client = _run(echo_app, _scope("/async", CHUNKED), Client(_pieces(b"x" * 4000, 500)))
+    client = _run(echo_app, http_scope("/async", CHUNKED), Client(_pieces(b"x" * 4000, 500)))
     assert client.status == 413
     assert len(spooled) == 1 and spooled[0].closed
 
@@ -385,7 +371,7 @@ def test_disconnect_mid_body(app: Erlen, spooled: list[t.IO[bytes]], spool: bool
         "body": b"x" * (2000 if spool else 10),
         "more_body": True,
     }
-    client = _run(app, _scope("/", CHUNKED), Client([first, {"type": "http.disconnect"}]))
+    client = _run(app, http_scope("/", CHUNKED), Client([first, {"type": "http.disconnect"}]))
     assert len(errors) == 1
     assert client.status == 400
     assert all(file.closed for file in spooled) and len(spooled) == int(spool)
@@ -400,7 +386,7 @@ def test_stall_before_the_first_message_is_a_408(echo_app: Erlen, path: str, ann
     echo_app.config["BODY_READ_TIMEOUT"] = 0.05
     header = (b"content-length", b"10") if announce == "content-length" else CHUNKED
     start = time.monotonic()
-    client = _run(echo_app, _scope(path, header), Client([None]))
+    client = _run(echo_app, http_scope(path, header), Client([None]))
     assert 0.05 <= time.monotonic() - start < 5
     assert client.status == 408
     assert b"stalled" in client.body
@@ -410,7 +396,7 @@ def test_stall_before_the_first_message_is_a_408(echo_app: Erlen, path: str, ann
 def test_stall_mid_body_is_a_408(echo_app: Erlen, path: str) -> None:
     echo_app.config["BODY_READ_TIMEOUT"] = 0.05
     first: Message = {"type": "http.request", "body": b"x" * 10, "more_body": True}
-    client = _run(echo_app, _scope(path, CHUNKED), Client([first, None]))
+    client = _run(echo_app, http_scope(path, CHUNKED), Client([first, None]))
     assert client.status == 408
 
 
@@ -420,7 +406,7 @@ def test_slow_steady_body_is_not_a_stall(echo_app: Erlen, path: str) -> None:
     echo_app.config["BODY_READ_TIMEOUT"] = 0.15
     body = b"0123456789" * 6
     start = time.monotonic()
-    client = _run(echo_app, _scope(path, CHUNKED), Client(_pieces(body, 10), delay=0.05))
+    client = _run(echo_app, http_scope(path, CHUNKED), Client(_pieces(body, 10), delay=0.05))
     assert time.monotonic() - start >= 0.3
     assert (client.status, client.body) == (200, body)
 
@@ -428,7 +414,9 @@ def test_slow_steady_body_is_not_a_stall(echo_app: Erlen, path: str) -> None:
 def test_no_timeout_waits_for_the_body(echo_app: Erlen) -> None:
     echo_app.config["BODY_READ_TIMEOUT"] = None
     body = b"late"
-    client = _run(echo_app, _scope("/async", _length(body)), Client(_pieces(body, 10), delay=0.1))
+    client = _run(
+        echo_app, http_scope("/async", _length(body)), Client(_pieces(body, 10), delay=0.1)
+    )
     assert (client.status, client.body) == (200, body)
 
 
@@ -444,7 +432,7 @@ def test_stalls_of_concurrent_requests_each_time_out() -> None:
 
     async def serve(name: str, target: Erlen, client: Client, after: float) -> None:
         await asyncio.sleep(after)
-        await target.asgi_app(_scope("/", CHUNKED), client.receive, client.send)
+        await target.asgi_app(http_scope("/", CHUNKED), client.receive, client.send)
         finished[name] = time.monotonic() - start
 
     short, long = Client([None]), Client([None])
@@ -470,7 +458,7 @@ def test_timeout_leaves_the_task_uncancelled(echo_app: Erlen) -> None:
     client = Client([None])
 
     async def main() -> int:
-        await echo_app.asgi_app(_scope("/async", CHUNKED), client.receive, client.send)
+        await echo_app.asgi_app(http_scope("/async", CHUNKED), client.receive, client.send)
         task = asyncio.current_task()
         assert task is not None
         return task.cancelling()
@@ -486,7 +474,7 @@ def test_stall_timer_does_not_keep_the_loop_alive(echo_app: Erlen) -> None:
     async def main() -> None:
         loops.append(weakref.ref(asyncio.get_running_loop()))
         client = Client(_pieces(body, 10))
-        await echo_app.asgi_app(_scope("/async", _length(body)), client.receive, client.send)
+        await echo_app.asgi_app(http_scope("/async", _length(body)), client.receive, client.send)
         assert client.body == body
 
     asyncio.run(main())
@@ -508,7 +496,7 @@ def test_outside_cancellation_while_reading_propagates(
 
     async def main() -> None:
         task = asyncio.ensure_future(
-            echo_app.asgi_app(_scope(path, CHUNKED), client.receive, client.send)
+            echo_app.asgi_app(http_scope(path, CHUNKED), client.receive, client.send)
         )
         while client.received < 1:
             await asyncio.sleep(0.01)
@@ -529,7 +517,7 @@ def test_outside_cancellation_as_the_stall_timeout_fires_propagates(echo_app: Er
     async def main() -> None:
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(
-            echo_app.asgi_app(_scope("/async", CHUNKED), client.receive, client.send)
+            echo_app.asgi_app(http_scope("/async", CHUNKED), client.receive, client.send)
         )
         await asyncio.sleep(0)
         await asyncio.sleep(0)  # the body is being read, the stall timer set
@@ -553,7 +541,7 @@ def test_body_without_length_is_read_over_http2_and_3(
     echo_app: Erlen, path: str, version: str, expected: bytes
 ) -> None:
     """HTTP/2 and 3 frame the body themselves; over HTTP/1.1 no length means no body."""
-    scope = {**_scope(path), "http_version": version}
+    scope = {**http_scope(path), "http_version": version}
     client = _run(echo_app, scope, Client(_pieces(b"h2 body", 3)))
     assert (client.status, client.body) == (200, expected)
 

@@ -14,6 +14,7 @@ import re
 import typing as t
 
 import pytest
+from asgi_scopes import http_scope
 
 from erlen import (
     Blueprint,
@@ -807,24 +808,6 @@ def test_too_many_headers(limited_app: Erlen, client: ErlenClient) -> None:
     assert client.get("/query", headers=many).status_code == 200
 
 
-def _http_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, t.Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"localhost"), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("localhost", 80),
-        "extensions": {},
-    }
-
-
 @pytest.mark.parametrize("announce", ["content-length", "chunked"])
 def test_stalled_body_under_asgi_is_a_408(limited_app: Erlen, announce: str) -> None:
     limited_app.config["BODY_READ_TIMEOUT"] = 0.1
@@ -851,9 +834,7 @@ def test_stalled_body_under_asgi_is_a_408(limited_app: Erlen, announce: str) -> 
         sent.append(message)
 
     async def run() -> None:
-        await asyncio.wait_for(
-            limited_app.asgi_app(_http_scope("/echo", [header]), receive, send), 10
-        )
+        await asyncio.wait_for(limited_app.asgi_app(http_scope("/echo", header), receive, send), 10)
 
     asyncio.run(run())
     assert sent[0]["type"] == "http.response.start"

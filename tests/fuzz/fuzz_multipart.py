@@ -24,6 +24,7 @@ import time
 import typing as t
 
 from fuzzing import fuzz_cli
+from fuzzing import mutate as fuzz_mutate
 
 #: The most body bytes taken from one input.
 MAX_INPUT = 64 * 1024
@@ -115,26 +116,8 @@ def run_one(data: bytes) -> None:
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:
-    """One to four random edits of ``data``."""
-    buffer = bytearray(data)
-    for _ in range(rng.randint(1, 4)):
-        choice = rng.randrange(5)
-        at = rng.randint(0, len(buffer))
-        if choice == 0 and buffer:
-            index = rng.randrange(len(buffer))
-            buffer[index] ^= 1 << rng.randrange(8)
-        elif choice == 1:
-            buffer[at:at] = rng.choice(TOKENS)
-        elif choice == 2 and buffer:
-            del buffer[at : at + rng.randint(1, 16)]
-        elif choice == 3 and buffer:
-            piece = buffer[at : at + rng.randint(1, 64)]
-            buffer[at:at] = piece * rng.randint(1, 20)
-        else:
-            other = rng.choice(SEEDS)
-            cut = rng.randint(0, len(other))
-            buffer = buffer[:at] + bytearray(other[cut:])
-    return bytes(buffer[:MAX_INPUT])
+    """One to four random edits of ``data`` (see :func:`fuzzing.mutate`)."""
+    return fuzz_mutate(rng, data, TOKENS, SEEDS, MAX_INPUT, max_repeat=20)
 
 
 def builtin_fuzz(seed: int, iterations: int, max_seconds: float) -> int:

@@ -22,6 +22,7 @@ import typing as t
 from pathlib import Path
 
 from fuzzing import fuzz_cli
+from fuzzing import mutate as fuzz_mutate
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 if str(TESTS_DIR) not in sys.path:
@@ -142,28 +143,8 @@ def run_one(app: Erlen, data: bytes) -> bool:
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:
-    """One to four random edits of ``data``."""
-    buffer = bytearray(data)
-    for _ in range(rng.randint(1, 4)):
-        choice = rng.randrange(6)
-        at = rng.randint(0, len(buffer))
-        if choice == 0 and buffer:
-            index = rng.randrange(len(buffer))
-            buffer[index] ^= 1 << rng.randrange(8)
-        elif choice == 1:
-            buffer[at:at] = rng.choice(TOKENS)
-        elif choice == 2:
-            buffer[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
-        elif choice == 3 and buffer:
-            del buffer[at : at + rng.randint(1, 16)]
-        elif choice == 4 and buffer:
-            piece = buffer[at : at + rng.randint(1, 64)]
-            buffer[at:at] = piece * rng.randint(1, 50)
-        else:
-            other = rng.choice(SEEDS)
-            cut = rng.randint(0, len(other))
-            buffer = buffer[:at] + bytearray(other[cut:])
-    return bytes(buffer[:MAX_INPUT])
+    """One to four random edits of ``data`` (see :func:`fuzzing.mutate`)."""
+    return fuzz_mutate(rng, data, TOKENS, SEEDS, MAX_INPUT, max_repeat=50)
 
 
 def builtin_fuzz(seed: int, iterations: int, max_seconds: float) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import random
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -11,6 +12,39 @@ from pathlib import Path
 #: The fuzzer's own time bound, and the test's (instrumenting the imports takes a few seconds).
 FUZZ_SECONDS = 8
 PROCESS_TIMEOUT = 90
+
+
+def mutate(
+    rng: random.Random,
+    data: bytes,
+    tokens: Sequence[bytes],
+    seeds: Sequence[bytes],
+    max_input: int,
+    max_repeat: int = 50,
+) -> bytes:
+    """One to four random edits of ``data``: a flipped bit, an inserted token or random bytes, a
+    deletion, a repeated piece (up to ``max_repeat`` times), or a splice with another seed."""
+    buffer = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        choice = rng.randrange(6)
+        at = rng.randint(0, len(buffer))
+        if choice == 0 and buffer:
+            index = rng.randrange(len(buffer))
+            buffer[index] ^= 1 << rng.randrange(8)
+        elif choice == 1:
+            buffer[at:at] = rng.choice(tokens)
+        elif choice == 2:
+            buffer[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        elif choice == 3 and buffer:
+            del buffer[at : at + rng.randint(1, 16)]
+        elif choice == 4 and buffer:
+            piece = buffer[at : at + rng.randint(1, 64)]
+            buffer[at:at] = piece * rng.randint(1, max_repeat)
+        else:
+            other = rng.choice(seeds)
+            cut = rng.randint(0, len(other))
+            buffer = buffer[:at] + bytearray(other[cut:])
+    return bytes(buffer[:max_input])
 
 
 def fuzz_cli(
