@@ -6,6 +6,7 @@ import asyncio
 import typing as t
 
 import pytest
+from asgi_scopes import http_scope
 
 from erlen import Erlen, request
 from erlen.testing import ErlenClient
@@ -88,22 +89,7 @@ def test_environ_is_available_on_both_paths(app: Erlen, client: ErlenClient) -> 
 
 
 def _scope(path: str, method: str = "GET", **extra: t.Any) -> Scope:
-    scope: Scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"example.test")],
-        "client": ("127.0.0.1", 1234),
-        "server": ("example.test", 80),
-    }
-    scope.update(extra)
-    return scope
+    return {**http_scope(path, method=method), **extra}
 
 
 async def _call(app: t.Any, scope: Scope, messages: list[Message]) -> list[Message]:
@@ -133,7 +119,7 @@ def test_asgi_root_path_is_stripped_from_the_path() -> None:
     scope = _scope("/mount/inner", root_path="/mount")
     sent = asyncio.run(_call(app, scope, [{"type": "http.request", "body": b""}]))
     assert sent[0]["status"] == 200
-    assert sent[1]["body"] == b"/mount|/inner|http://example.test/mount/inner"
+    assert sent[1]["body"] == b"/mount|/inner|http://localhost/mount/inner"
 
 
 def test_asgi2_single_argument_call() -> None:
