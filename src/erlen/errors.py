@@ -23,16 +23,16 @@ async def handle_user_exception(
 ) -> t.Any:
     """Handle an error raised while dispatching: an HTTP error becomes its response unless a
     handler is registered; any other exception goes to its handler, or propagates."""
-    if isinstance(error, BadRequestKeyError) and (
-        app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]
-    ):
-        error.show_exception = True
-    unhandled_http = isinstance(error, HTTPException) and not app.trap_http_exception(error)
-    if unhandled_http and (
-        t.cast(HTTPException, error).code is None or isinstance(error, RoutingException)
-    ):
-        return _as_response_value(error)
-    handler = find_error_handler(app, error, request.blueprints)
+    unhandled_http = False
+    if isinstance(error, HTTPException):
+        if isinstance(error, BadRequestKeyError) and (
+            app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            error.show_exception = True
+        unhandled_http = not app.trap_http_exception(error)
+        if unhandled_http and (error.code is None or isinstance(error, RoutingException)):
+            return _as_response_value(error)
+    handler = find_error_handler(app, error, request.blueprints) if app.error_handler_spec else None
     if handler is None:
         if unhandled_http:
             return _as_response_value(error)

@@ -152,10 +152,10 @@ class Request(SansIORequest):
     @property
     def blueprints(self) -> list[str]:
         """The matched blueprint and its parents, innermost first."""
-        name = self.blueprint
-        if name is None:
+        rule = self.url_rule
+        if rule is None or "." not in rule.endpoint:  # (the common case, read per hook)
             return []
-        parts = name.split(".")
+        parts = rule.endpoint.rpartition(".")[0].split(".")
         return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
     @property
