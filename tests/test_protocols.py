@@ -294,3 +294,49 @@ def test_requests_leave_no_reference_cycles(app: Erlen, path: str) -> None:
         assert _garbage_after(lambda: loop.run_until_complete(app(dict(scope), receive, send))) == 0
     finally:
         loop.close()
+
+
+# --- small WSGI bodies, read in one call ------------------------------------------------------
+
+
+class _BrokenInput:
+    def read(self, size: int = -1) -> bytes:
+        raise OSError("the connection broke")
+
+
+@pytest.mark.parametrize(
+    ("body", "length", "max_length", "status", "answer"),
+    [
+        (b'{"a": 1}', "8", None, 200, b"8"),
+        (b"short", "8", None, 400, None),  # the client sent less than announced
+        (b"x" * 20, "20", 10, 413, None),  # announced over the limit: refused unread
+        (b"", "0", None, 200, b"0"),
+        (None, "8", None, 400, None),  # the server's input fails
+    ],
+)
+def test_small_wsgi_body(
+    app: Erlen,
+    body: bytes | None,
+    length: str,
+    max_length: int | None,
+    status: int,
+    answer: bytes | None,
+) -> None:
+    import io
+
+    from werkzeug.test import EnvironBuilder
+
+    app.config["MAX_CONTENT_LENGTH"] = max_length
+
+    @app.post("/")
+    def view() -> str:
+        return str(len(request.get_data()))
+
+    environ = EnvironBuilder("/", method="POST").get_environ()
+    environ["CONTENT_LENGTH"] = length
+    environ["wsgi.input"] = _BrokenInput() if body is None else io.BytesIO(body)
+    statuses: list[str] = []
+    served = b"".join(app(environ, lambda line, headers, *rest: statuses.append(line)))
+    assert int(statuses[0].split()[0]) == status
+    if answer is not None:
+        assert served == answer
