@@ -79,5 +79,13 @@ class WSGIRequestHeaders(_NoRaiseOnMiss, EnvironHeaders):  # type: ignore[misc]
 
 
 def _environ_key(name: str) -> str:
-    key = name.upper().replace("-", "_")
-    return key if key in _ENVIRON_NAMES else f"HTTP_{key}"
+    key = _environ_keys.get(name)
+    if key is None:
+        key = name.upper().replace("-", "_")
+        key = key if key in _ENVIRON_NAMES else f"HTTP_{key}"
+        if len(_environ_keys) < 1000:  # header names repeat; keep the first 1,000
+            _environ_keys[name] = key
+    return key
+
+
+_environ_keys: dict[str, str] = {}
