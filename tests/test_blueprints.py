@@ -1099,3 +1099,46 @@ def test_app_template_functions_accept_the_bare_decorator(app: Erlen, client: Er
         return render_template_string("{{ 'abc'|shout }} {{ 'abc' is short }} {{ greeting() }}")
 
     assert client.get("/").text == "ABC True hi"
+
+
+def test_hooks_of_a_nested_blueprint_only_run_for_its_routes(
+    app: Erlen, client: ErlenClient
+) -> None:
+    """With no app-wide hooks, a blueprint's hooks and URL value preprocessors run for its own
+    routes (nested ones included) and for no other."""
+    events: list[str] = []
+    parent = Blueprint("parent", __name__, url_prefix="/p")
+    child = Blueprint("child", __name__, url_prefix="/c")
+
+    @child.url_value_preprocessor
+    def pull(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
+        events.append(f"preprocess {endpoint}")
+
+    @child.before_request
+    def before() -> None:
+        events.append("before")
+
+    @child.after_request
+    def after(response: Response) -> Response:
+        events.append("after")
+        return response
+
+    @app.get("/")
+    def index() -> str:
+        return "app"
+
+    @parent.get("/")
+    def parent_index() -> str:
+        return "parent"
+
+    @child.get("/")
+    def child_index() -> str:
+        return "child"
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent)
+    assert client.get("/").text == "app"
+    assert client.get("/p/").text == "parent"
+    assert events == []
+    assert client.get("/p/c/").text == "child"
+    assert events == ["preprocess parent.child.child_index", "before", "after"]

@@ -518,7 +518,7 @@ class Erlen(Scaffold):
             add_security_headers(self, request, response)
             if (
                 ctx._after_request_functions
-                or self.after_request_funcs
+                or (self.after_request_funcs and _registered_for(request, self.after_request_funcs))
                 or ctx._session is not None  # (ctx.session_opened, without the call)
                 or (request_finished.receivers and has_receivers(request_finished, self))
             ):
@@ -574,7 +574,10 @@ class Erlen(Scaffold):
             await check_cross_site(self, request, invoke)
         if started.receivers and has_receivers(started, self):
             await send_signal(started, self, invoke)
-        if hooks or self.url_value_preprocessors:
+        preprocessors = self.url_value_preprocessors
+        if (hooks and _registered_for(request, hooks)) or (
+            preprocessors and _registered_for(request, preprocessors)
+        ):
             rv = await self._preprocess_request(request, invoke, hooks)
             if rv is not None:
                 return rv
@@ -770,3 +773,12 @@ class Erlen(Scaffold):
         options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)
         run_server(self, host, port, **options)
+
+
+def _registered_for(request: Request, functions: t.Mapping[ft.AppOrBlueprintKey, t.Any]) -> bool:
+    """Whether ``functions`` (hooks by blueprint name, ``None`` for the app) has any for the
+    request's blueprints or the app: hooks of other blueprints cost this request nothing."""
+    if functions.get(None):
+        return True
+    blueprints = request.blueprints
+    return bool(blueprints) and any(functions.get(name) for name in blueprints)
