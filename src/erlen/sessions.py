@@ -9,7 +9,7 @@ import typing as t
 import zlib
 from base64 import urlsafe_b64decode
 from binascii import b2a_base64
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import datetime, timezone
 
 from itsdangerous import (
@@ -25,6 +25,8 @@ from werkzeug.http import dump_cookie, http_date
 
 from .json.provider import _http_date
 from .json.tag import TaggedJSONSerializer
+
+T = t.TypeVar("T")
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -297,10 +299,8 @@ class SecureCookieSessionInterface(SessionInterface):
     serializer: t.Any = TaggedJSONSerializer()
     session_class = SecureCookieSession
 
-    #: Signers and cookie layouts by the settings they depend on, so changing the settings at
-    #: runtime takes effect. (Per instance, made on first use: an instance may serve many apps.)
-    _signers: dict[tuple[t.Any, ...], tuple[_CookieSigner, bool]]
-    _layouts: dict[tuple[t.Any, ...], _CookieLayout]
+    # Signers (with whether the key is weak) and cookie layouts are kept per instance, made on
+    # first use (an instance may serve many apps), in the caches "_signers" and "_layouts".
 
     def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
         """A new itsdangerous serializer for the cookie (the session itself uses a faster signer
@@ -345,21 +345,8 @@ class SecureCookieSessionInterface(SessionInterface):
             self.key_derivation,
             self.serializer,
         )
-        signers = self.__dict__.get("_signers")
-        if signers is None:
-            signers = self._signers = {}
-        try:
-            signer, weak = signers[key]
-        except KeyError:
-            if len(signers) >= 32:  # keys that keep changing: start over
-                signers.clear()
-            signer = _CookieSigner(self._make_serializer(secret_key, fallbacks), self.digest_method)
-            try:
-                refuse_weak_secret_key(secret_key)
-                weak = False
-            except RuntimeError:
-                weak = True
-            signers[key] = signer, weak
+
+        signer, weak = self._cached("_signers", key, self._new_signer, secret_key, fallbacks)
         if weak and not (app.debug or app.testing):
             refuse_weak_secret_key(secret_key)
         return signer
@@ -374,15 +361,33 @@ class SecureCookieSessionInterface(SessionInterface):
             self.get_cookie_samesite(app),
             self.get_cookie_partitioned(app),
         )
-        layouts = self.__dict__.get("_layouts")
-        if layouts is None:
-            layouts = self._layouts = {}
-        layout = layouts.get(settings)
-        if layout is None:
-            if len(layouts) >= 32:
-                layouts.clear()
-            layout = layouts[settings] = _cookie_layout(settings)
-        return layout
+        return self._cached("_layouts", settings, _cookie_layout, settings)
+
+    def _new_signer(
+        self, secret_key: str | bytes, fallbacks: t.Iterable[str | bytes] | None
+    ) -> tuple[_CookieSigner, bool]:
+        """A signer for these keys, and whether the signing key is weak."""
+        signer = _CookieSigner(self._make_serializer(secret_key, fallbacks), self.digest_method)
+        try:
+            refuse_weak_secret_key(secret_key)
+        except RuntimeError:
+            return signer, True
+        return signer, False
+
+    def _cached(self, name: str, key: tuple[t.Any, ...], make: Callable[..., T], *args: t.Any) -> T:
+        """``make(*args)`` kept in this instance's cache ``name`` under ``key`` (the settings it
+        depends on, so a change at runtime takes effect); settings that keep changing empty the
+        cache rather than grow it."""
+        cache: dict[tuple[t.Any, ...], t.Any] | None = self.__dict__.get(name)
+        if cache is None:
+            cache = self.__dict__[name] = {}
+        try:
+            return t.cast(T, cache[key])
+        except KeyError:
+            if len(cache) >= 32:
+                cache.clear()
+            value = cache[key] = make(*args)
+            return value
 
     def open_session(self, app: Erlen, request: Request) -> SecureCookieSession | None:
         signer = self._signer(app)
