@@ -606,7 +606,8 @@ class Erlen(Scaffold):
                     rule, args = t.cast(MapAdapter, ctx.url_adapter).match(return_rule=True)
             else:
                 rule, args = t.cast(MapAdapter, ctx.url_adapter).match(return_rule=True)
-            request.url_rule, request.view_args = rule, dict(args)
+            # The matchers return a new dict (copied only if one ever does not).
+            request.url_rule, request.view_args = rule, args if type(args) is dict else dict(args)
         except WebsocketMismatch as error:
             request.routing_exception = error if websocket else UpgradeRequired()
         except HTTPException as error:
