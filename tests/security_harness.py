@@ -36,6 +36,39 @@ LEAKS = (b"Traceback (most recent call last)", b'File "/', REPO_ROOT.encode())
 MAX_BODY = 64 * 1024
 #: Longest an ASGI request may take in the harness (a hang is a failure, not a wait).
 ASGI_TIMEOUT = 10.0
+#: What the admin view behind a ``before_request`` check on ``request.path`` answers: no
+#: request may see it.
+ADMIN_BODY = b"admin area"
+#: Request targets that a server may hand on as they are, each meant to reach ``/admin/panel``
+#: past the check (repeated slashes, encoded separators, dot segments, case).
+PATH_TRICKS = [
+    b"//admin/panel",
+    b"///admin/panel",
+    b"/%2Fadmin/panel",
+    b"/%2fadmin%2fpanel",
+    b"//%2F/admin/panel",
+    b"/./admin/panel",
+    b"/.//admin/panel",
+    b"/%2e/admin/panel",
+    b"/x/../admin/panel",
+    b"/x/..//admin/panel",
+    b"/x/%2E%2E/admin/panel",
+    b"/public/../admin/panel",
+    b"/files/../admin/panel",
+    b"/files/..%2Fadmin/panel",
+    b"/admin/./panel",
+    b"/admin//panel",
+    b"/admin/panel/",
+    b"/admin/panel/.",
+    b"/admin/panel.",
+    b"/admin/panel%2F",
+    b"/admin/panel/..",
+    b"/admin",
+    b"//admin",
+    b"/ADMIN/panel",
+    b"/Admin/Panel",
+    b"//ADMIN/panel",
+]
 TEMPLATE = """<!doctype html><title>{{ title }}</title>
 <p>Hello {{ name }}!</p><p>{{ request.args | length }} args</p>
 <form method=post action="{{ url_for('form') }}"><input name=csrf value="{{ csrf_token() }}">
@@ -111,6 +144,15 @@ def build_app() -> Erlen:
     @app.get("/where")
     def where() -> t.Any:
         return redirect(url_for("index", _external=True, q=request.args.get("q", "")))
+
+    @app.before_request
+    def guard_admin() -> None:
+        if request.path.startswith("/admin"):
+            abort(403)
+
+    @app.get("/admin/panel")
+    def admin_panel() -> bytes:
+        return ADMIN_BODY
 
     hooks = cross_site_exempt(Blueprint("hooks", __name__, url_prefix="/hooks"))
 
@@ -280,8 +322,9 @@ def check_good_request(app: Erlen) -> None:
 
 
 def assert_sane(results: dict[str, Result], what: object) -> None:
-    """No 5xx, no leak, on either path."""
+    """No 5xx, no leak, no view behind the admin check, on either path."""
     for name, result in results.items():
+        assert result.body != ADMIN_BODY, (name, what)
         assert result.status < 500, (name, what, result.status, result.body[:300])
         assert result.status >= 100, (name, what, result.status)
         assert not result.leaks(), (name, what, result.body[:500])

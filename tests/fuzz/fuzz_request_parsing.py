@@ -60,6 +60,8 @@ SEEDS: list[bytes] = [
     b"POST /hooks/x HTTP/1.1\r\nHost: localhost\r\nOrigin: https://evil.example\r\n"
     b"Sec-Fetch-Site: cross-site\r\nContent-Length: 3\r\n\r\nabc",
     b"DELETE /json HTTP/1.1\r\nHost: localhost\r\nOrigin: null\r\n\r\n",
+    b"GET //admin/panel HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    b"GET /x/../admin/./panel HTTP/1.1\r\nHost: localhost\r\n\r\n",
     b"POST /json HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
     b"Content-Type: application/json\r\n\r\n{}",
 ]
@@ -69,6 +71,10 @@ TOKENS = [
     b"%00",
     b"%ff",
     b"..",
+    b"/.",
+    b"%2F",
+    b"%2e",
+    b"admin",
     b"/",
     b"//",
     b"\\",

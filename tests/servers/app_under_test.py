@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 
 from werkzeug.exceptions import BadRequest
 
-from erlen import Erlen, request, websocket
+from erlen import Erlen, abort, request, websocket
 from erlen.sse import EventStream, ServerSentEvent
 
 #: The body limit; the over-limit tests send a little more than this.
@@ -216,6 +216,23 @@ def forever(token: str) -> t.Any:
 
     body = async_chunks() if is_async else sync_chunks()
     return body, {"Content-Type": "text/plain"}
+
+
+#: What the admin view answers; a bypass of the hook below would show it.
+ADMIN_BODY = "admin area"
+
+
+@app.before_request
+def guard_admin() -> None:
+    """The access check the canonical-path tests attack: written on ``request.path``, as an
+    app would write it."""
+    if request.path.startswith("/admin"):
+        abort(403)
+
+
+@app.get("/admin/panel")
+def admin_panel() -> str:
+    return ADMIN_BODY
 
 
 @app.get("/closed/<token>")

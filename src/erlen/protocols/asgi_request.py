@@ -13,6 +13,7 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge, Reque
 
 from ..concurrency import WorkerInvoker
 from .chunk_reader import ChunkReader
+from .request_path import canonical_path
 from .stall import Stall, watchdog_for
 
 if t.TYPE_CHECKING:
@@ -262,10 +263,7 @@ def environ_from_scope(scope: Scope, body: RequestBody | None) -> WSGIEnvironmen
     """A WSGI environ equivalent to an ASGI scope (for ``request.environ``)."""
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
-    root_path = scope.get("root_path", "")
-    path = scope["path"]
-    if root_path and path.startswith(root_path):
-        path = path[len(root_path) :]
+    root_path, path = split_path(scope)
     environ: WSGIEnvironment = {
         "REQUEST_METHOD": scope.get("method", "GET"),
         "SCRIPT_NAME": root_path.encode().decode("latin-1"),
@@ -308,13 +306,20 @@ def request_from_scope(request_class: type[Request], scope: Scope, body: Request
     return request
 
 
+def split_path(scope: Scope) -> tuple[str, str]:
+    """The scope's root path, and its path under the root in canonical form (see
+    :mod:`erlen.protocols.request_path`)."""
+    root_path: str = scope.get("root_path", "")
+    path: str = scope["path"]
+    if root_path and (path == root_path or path.startswith(root_path.rstrip("/") + "/")):
+        path = path[len(root_path) :]
+    return root_path, canonical_path(path)
+
+
 def request_fields(scope: Scope) -> tuple[t.Any, ...]:
     """The positional arguments of :class:`~erlen.wrappers.Request` for an HTTP or WebSocket
     scope (the root path taken off the path)."""
-    root_path = scope.get("root_path", "")
-    path = scope["path"]
-    if root_path and path.startswith(root_path):
-        path = path[len(root_path) :] or "/"
+    root_path, path = split_path(scope)
     server = scope.get("server")
     client = scope.get("client")
     return (

@@ -21,6 +21,7 @@ from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 from ..concurrency import call_inline, drive, iterate_on_thread_loop
 from ..ctx import RequestContext
 from ..wrappers import encode_chunk, sends_no_body
+from .request_path import canonical_path
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -104,7 +105,7 @@ def request_from_environ(request_class: type[Request], environ: WSGIEnvironment)
         environ.get("wsgi.url_scheme", "http"),
         (name, int(port) if port else None) if name else None,
         (root if root.isascii() else _wsgi_str(root)).rstrip("/"),
-        path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/"),
+        canonical_path(path),
         environ.get("QUERY_STRING", "").encode("latin-1"),
         environ,  # its headers are read on first use
         environ.get("REMOTE_ADDR"),
