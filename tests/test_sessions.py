@@ -19,7 +19,7 @@ from markupsafe import Markup
 from werkzeug.http import dump_cookie, parse_date
 
 from erlen import Erlen, session
-from erlen.json.tag import TaggedJSONSerializer
+from erlen.json.tag import JSONTag, TaggedJSONSerializer
 from erlen.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from erlen.testing import ErlenClient
 from erlen.wrappers import Request, Response
@@ -924,55 +924,77 @@ def test_tagged_json_round_trip() -> None:
     assert serializer.loads('{" u":"00000000000000000000000000000007"}') == uuid.UUID(int=7)
 
 
-def test_tagged_json_register_custom_tag() -> None:
-    class Point(t.NamedTuple):
-        x: int
-        y: int
+class _Point(t.NamedTuple):
+    x: int
+    y: int
 
+
+class _TagPoint(JSONTag):
+    key = " p"
+
+    def check(self, value: t.Any) -> bool:
+        return isinstance(value, _Point)
+
+    def to_json(self, value: t.Any) -> t.Any:
+        return [value.x, value.y]
+
+    def to_python(self, value: t.Any) -> t.Any:
+        return _Point(*value)
+
+
+def _tag_class(tag_key: str, matches: t.Any = None) -> type[JSONTag]:
+    class Custom(JSONTag):
+        key = tag_key
+
+        def check(self, value: t.Any) -> bool:
+            return matches is not None and value == matches
+
+        def to_json(self, value: t.Any) -> t.Any:
+            return 1
+
+        def to_python(self, value: t.Any) -> t.Any:
+            return matches
+
+    return Custom
+
+
+def test_tagged_json_register_custom_tag() -> None:
     serializer = TaggedJSONSerializer()
-    serializer.register(
-        " p",
-        lambda v: isinstance(v, Point),
-        lambda v: [v.x, v.y],
-        lambda v: Point(*v),
-        index=0,  # before the tuple tag, since a Point is a tuple
-    )
-    text = serializer.dumps({"at": Point(1, 2), "plain": (1, 2)})
+    serializer.register(_TagPoint, index=0)  # before the tuple tag, since a point is a tuple
+    text = serializer.dumps({"at": _Point(1, 2), "plain": (1, 2)})
     assert '" p"' in text
     loaded = serializer.loads(text)
-    assert loaded == {"at": Point(1, 2), "plain": (1, 2)}
-    assert type(loaded["at"]) is Point and type(loaded["plain"]) is tuple
-    # a dict that looks like the new tag is escaped, not turned into a Point
+    assert loaded == {"at": _Point(1, 2), "plain": (1, 2)}
+    assert type(loaded["at"]) is _Point and type(loaded["plain"]) is tuple
+    # a dict that looks like the new tag is escaped, not turned into a point
     assert serializer.loads(serializer.dumps({" p": [3, 4]})) == {" p": [3, 4]}
 
 
 def test_tagged_json_custom_tag_order_matters() -> None:
-    class Point(t.NamedTuple):
-        x: int
-        y: int
-
     serializer = TaggedJSONSerializer()
-    serializer.register(" p", lambda v: isinstance(v, Point), list, lambda v: Point(*v))
-    # appended last: the tuple tag matches first, so a Point comes back as a plain tuple
-    assert type(serializer.loads(serializer.dumps(Point(1, 2)))) is tuple
+    serializer.register(_TagPoint)
+    # appended last: the tuple tag matches first, so a point comes back as a plain tuple
+    assert type(serializer.loads(serializer.dumps(_Point(1, 2)))) is tuple
 
 
 def test_tagged_json_duplicate_tag() -> None:
     serializer = TaggedJSONSerializer()
     with pytest.raises(KeyError, match="' t'"):
-        serializer.register(" t", lambda v: False, str, str)
-    serializer.register(" new", lambda v: False, str, str)
+        serializer.register(_tag_class(" t"))
+    serializer.register(_tag_class(" new"))
     with pytest.raises(KeyError):
-        serializer.register(" new", lambda v: False, str, str)
+        serializer.register(_tag_class(" new"))
+    serializer.register(_tag_class(" new", "x"), force=True)
+    assert serializer.loads(serializer.dumps(["x"])) == ["x"]
 
 
 def test_tagged_json_serializers_are_independent() -> None:
     first = TaggedJSONSerializer()
-    first.register(" x", lambda v: v == "special", lambda v: 1, lambda v: "special")
+    first.register(_tag_class(" x", "special"))
     second = TaggedJSONSerializer()
-    second.register(" x", lambda v: False, str, str)  # no KeyError: tags are per instance
+    second.register(_tag_class(" x"))  # no KeyError: tags are per instance
     assert first.loads(first.dumps("special")) == "special"
-    assert second.loads(first.dumps("special")) == "1"
+    assert second.loads(first.dumps("special")) is None
 
 
 @pytest.mark.parametrize(
@@ -1001,8 +1023,20 @@ def test_tagged_json_is_flasks(value: t.Any) -> None:
 
 
 def test_tagged_json_custom_tag_sees_plain_values() -> None:
+    class TagNone(JSONTag):
+        key = " n"
+
+        def check(self, value: t.Any) -> bool:
+            return value is None
+
+        def to_json(self, value: t.Any) -> t.Any:
+            return 0
+
+        def to_python(self, value: t.Any) -> t.Any:
+            return None
+
     serializer = TaggedJSONSerializer()
-    serializer.register(" n", lambda v: v is None, lambda v: 0, lambda v: None)
+    serializer.register(TagNone)
     assert serializer.dumps({"a": [1, None]}) == '{"a":[1,{" n":0}]}'
     assert serializer.loads('{"a":[1,{" n":0}]}') == {"a": [1, None]}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.metadata
 import io
 import json
 import typing as t
@@ -523,7 +524,7 @@ def test_headers(app: Erlen, client: ErlenClient) -> None:
         "custom": "value 1",
         "case": "value 1",
         "missing": None,
-        "agent": "erlen-test-client",
+        "agent": f"Werkzeug/{importlib.metadata.version('werkzeug')}",
         "accept": "text/plain",
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import functools
 import logging
 import os
 import sys
@@ -10,6 +10,7 @@ import typing as t
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
+from types import TracebackType
 
 from werkzeug.exceptions import (
     Aborter,
@@ -22,10 +23,10 @@ from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import redirect as _wz_redirect
 
 from . import typing as ft
-from .concurrency import Invoker, is_async_callable
+from .concurrency import Invoker, call_inline, drive, is_async_callable, run_on_thread_loop
 from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .errors import handle_exception, handle_user_exception
+from .errors import handle_exception, handle_http_exception, handle_user_exception
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .lifespan import Lifecycle, LifespanFactory, serving
@@ -34,7 +35,7 @@ from .protocols.asgi import response_from_asgi_app, serve_asgi
 from .protocols.wsgi import request_from_environ, serve_wsgi
 from .responses import response_from_value
 from .routing import Rule, UrlMap
-from .scaffold import Scaffold, setupmethod
+from .scaffold import Scaffold, find_package, package_folder, setupmethod
 from .security import (
     SAFE_METHODS,
     DefaultHeaders,
@@ -44,6 +45,7 @@ from .security import (
 )
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
+    appcontext_tearing_down,
     has_receivers,
     request_finished,
     request_started,
@@ -71,20 +73,28 @@ T_shell_context = t.TypeVar("T_shell_context", bound=Callable[[], dict[str, t.An
 T_template_function = t.TypeVar("T_template_function", bound=Callable[..., t.Any])
 
 
-def default_instance_path(import_name: str, root_path: str) -> str:
-    """``instance/`` beside the top-level package of ``import_name``, as in Flask (so it is
-    not inside the package's code), or beside the module when it is not in a package."""
-    top = import_name.partition(".")[0]
-    locations = getattr(sys.modules.get(top), "__path__", None)
-    if locations is None:
-        try:
-            spec = importlib.util.find_spec(top)
-        except (ImportError, ValueError):
-            spec = None
-        locations = spec.submodule_search_locations if spec is not None else None
-    for location in locations or ():
-        return os.path.join(os.path.dirname(os.path.abspath(location)), "instance")
-    return os.path.join(root_path, "instance")
+#: The pipeline's steps a subclass may override, or an extension wrap on the app, as in Flask.
+OVERRIDE_POINTS = frozenset(
+    {
+        "full_dispatch_request",
+        "preprocess_request",
+        "dispatch_request",
+        "finalize_request",
+        "process_response",
+        "handle_user_exception",
+        "handle_http_exception",
+        "handle_exception",
+        "do_teardown_request",
+        "do_teardown_appcontext",
+    }
+)
+
+
+def _current_request_ctx() -> RequestContext:
+    ctx = _cv_request.get()
+    if ctx is None:
+        raise RuntimeError("This needs an active request context (a request, or a test one).")
+    return ctx
 
 
 class Erlen(Scaffold):
@@ -114,6 +124,8 @@ class Erlen(Scaffold):
     jinja_options: dict[str, t.Any] = {}
     #: The class of ``app.jinja_env`` (``erlen.templating.Environment`` when ``None``).
     jinja_environment: type[Environment] | None = None
+    # The names of OVERRIDE_POINTS this app overrides (see _find_overrides).
+    _overrides: frozenset[str] = frozenset()
     # SECURITY_HEADERS as last seen, and its checked form (see erlen.security).
     _security_headers: tuple[dict[str, str | None], DefaultHeaders] | None = None
 
@@ -134,7 +146,7 @@ class Erlen(Scaffold):
         if instance_path is not None and not os.path.isabs(instance_path):
             raise ValueError("If an instance path is provided it must be absolute.")
         #: The folder for files that belong to this deployment, not to the code.
-        self.instance_path = instance_path or default_instance_path(import_name, self.root_path)
+        self.instance_path = instance_path or self.auto_find_instance_path()
         self.config = self.config_class(
             self.instance_path if instance_relative_config else self.root_path,
             self.default_config,
@@ -156,6 +168,7 @@ class Erlen(Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.url_map.fast_static = not (host_matching or subdomain_matching)
         self._got_first_request = False
+        self._find_overrides()
         self.before_serving_funcs: list[Callable[[], t.Any]] = []
         self.after_serving_funcs: list[Callable[[], t.Any]] = []
         self.lifespan_funcs: list[LifespanFactory] = []
@@ -181,6 +194,18 @@ class Erlen(Scaffold):
             )
 
     # --- properties ---------------------------------------------------------------------------
+
+    def auto_find_instance_path(self) -> str:
+        """The instance folder when none is given: ``instance/`` beside the app's top-level
+        package (not inside its code), or ``<prefix>/var/<name>-instance`` for an installed
+        package; ``instance/`` in :attr:`root_path` when the package cannot be found. Override
+        it to put the folder elsewhere."""
+        if package_folder(self.import_name) is None:
+            return os.path.join(self.root_path, "instance")
+        prefix, folder = find_package(self.import_name)
+        if prefix is None:
+            return os.path.join(folder, "instance")
+        return os.path.join(prefix, "var", f"{self.name}-instance")
 
     @cached_property
     def name(self) -> str:  # type: ignore[override]
@@ -396,9 +421,9 @@ class Erlen(Scaffold):
     def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
         """A request context for a request built from werkzeug's
         :class:`~werkzeug.test.EnvironBuilder` arguments (path, method, data, json, headers...)."""
-        from .testing import ErlenEnvironBuilder
+        from .testing import EnvironBuilder
 
-        builder = ErlenEnvironBuilder(self, *args, **kwargs)
+        builder = EnvironBuilder(self, *args, **kwargs)
         try:
             return self.request_context(builder.get_environ())
         finally:
@@ -506,26 +531,164 @@ class Erlen(Scaffold):
         receives. Errors propagate when ``PROPAGATE_EXCEPTIONS`` is on (testing, debug mode).
         """
         self._got_first_request = True
-        request = ctx.request
+        overrides = self._overrides
         try:
-            try:
-                rv = await self._dispatch(ctx, invoke, request_started, self.before_request_funcs)
-                if callable(rv) and is_async_callable(rv) and not isinstance(rv, SansIOResponse):
-                    rv = await invoke(response_from_asgi_app, self, rv, request)
-            except Exception as error:
-                rv = await handle_user_exception(self, request, error, invoke)
-            response = self.make_response(rv)
-            add_security_headers(self, request, response)
-            if (
-                ctx._after_request_functions
-                or (self.after_request_funcs and _registered_for(request, self.after_request_funcs))
-                or ctx._session is not None  # (ctx.session_opened, without the call)
-                or (request_finished.receivers and has_receivers(request_finished, self))
-            ):
-                response = await self._process_response(ctx, response, invoke)
-            return response, None
+            if overrides and "full_dispatch_request" in overrides:
+                return await invoke(self.full_dispatch_request), None
+            return await self._full_dispatch(ctx, invoke), None
         except Exception as error:
+            if overrides and "handle_exception" in overrides:
+                return await invoke(self.handle_exception, error), error
             return await handle_exception(self, ctx, error, invoke), error
+
+    # --- the pipeline's steps as Flask's methods ---------------------------------------------
+    # The pipeline above runs its own async steps. Each step is also a sync method with Flask's
+    # name and signature, which runs that step on its own; when a subclass overrides one or an
+    # extension wraps one on the app (Flask-CORS wraps handle_exception), the pipeline calls
+    # the method instead, at the point Flask does (see _find_overrides).
+
+    def full_dispatch_request(self) -> Response:
+        """Run the request of the active context: ``request_started``, the ``before_request``
+        hooks, the view, error handling, and :meth:`finalize_request`."""
+        return drive(self._full_dispatch(_current_request_ctx(), call_inline))
+
+    def preprocess_request(self) -> ft.ResponseReturnValue | None:
+        """Run the URL value preprocessors and the ``before_request`` hooks of the app and the
+        request's blueprints; a value a hook returns ends the request (it is returned)."""
+        ctx = _current_request_ctx()
+        hooks = self.before_request_funcs
+        return drive(self._preprocess_request(ctx.request, call_inline, hooks))  # type: ignore[no-any-return]
+
+    def dispatch_request(self) -> ft.ResponseReturnValue:
+        """Call the view the request matched (its return value is not a response yet); a
+        routing error is raised by :meth:`raise_routing_exception`."""
+        ctx = _current_request_ctx()
+        return drive(self._view_call(ctx.request, call_inline))  # type: ignore[arg-type]
+
+    def finalize_request(
+        self, rv: ft.ResponseReturnValue | HTTPException, from_error_handler: bool = False
+    ) -> Response:
+        """Make the response from a view's return value and run :meth:`process_response`. For
+        the 500 answer (``from_error_handler``), an error in that is logged, not raised."""
+        ctx = _current_request_ctx()
+        return drive(self._finalize(ctx, rv, call_inline, from_error_handler))
+
+    def process_response(self, response: Response) -> Response:
+        """Run the ``after_this_request`` callbacks and ``after_request`` hooks, save the
+        session and send ``request_finished``; returns the response the hooks made."""
+        return drive(self._process_response(_current_request_ctx(), response, call_inline))
+
+    def handle_user_exception(self, e: Exception) -> HTTPException | ft.ResponseReturnValue:
+        """Handle an error raised by a hook or the view: an HTTP error goes to
+        :meth:`handle_http_exception`; another goes to its registered handler, or is raised
+        again (then :meth:`handle_exception` takes it)."""
+        ctx = _current_request_ctx()
+        return drive(handle_user_exception(self, ctx.request, e, call_inline))  # type: ignore[no-any-return]
+
+    def handle_http_exception(self, e: HTTPException) -> HTTPException | ft.ResponseReturnValue:
+        """The answer to an HTTP error: its registered handler's, or the error itself."""
+        ctx = _current_request_ctx()
+        return drive(handle_http_exception(self, ctx.request, e, call_inline))  # type: ignore[no-any-return]
+
+    def handle_exception(self, e: Exception) -> Response:
+        """The answer to an exception no handler took: raised again when exceptions propagate
+        (testing, debug mode, ``PROPAGATE_EXCEPTIONS``); otherwise logged with
+        :meth:`log_exception` and answered by the 500 handler or a plain 500 page."""
+        return drive(handle_exception(self, _current_request_ctx(), e, call_inline))
+
+    def raise_routing_exception(self, request: Request) -> t.NoReturn:
+        """Raise the routing error of ``request`` (404, 405, a redirect). In debug mode, a
+        redirect that would make a browser drop a posted form raises
+        :class:`~erlen.debughelpers.FormDataRoutingRedirect` instead, which says why."""
+        error = request.routing_exception
+        assert error is not None
+        if (
+            self.debug
+            and isinstance(error, RequestRedirect)
+            and error.code not in (307, 308)
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+        ):
+            from .debughelpers import FormDataRoutingRedirect
+
+            raise FormDataRoutingRedirect(request)
+        raise error
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        """Whether teardown functions should not see ``error`` (they get ``None``). Override
+        it to hide errors that are part of normal operation; ``False`` by default."""
+        return False
+
+    def do_teardown_request(self, exc: BaseException | None = None) -> None:
+        """Run the ``teardown_request`` functions of the request's blueprints and the app, and
+        send ``request_tearing_down``; called when the request context is popped."""
+        drive(_current_request_ctx()._teardown_request(call_inline, exc))
+
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+        """Run the ``teardown_appcontext`` functions and send ``appcontext_tearing_down``;
+        called when the application context is popped."""
+        drive(self._teardown_appcontext(call_inline, exc))
+
+    async def _teardown_appcontext(self, invoke: Invoker, exc: BaseException | None) -> None:
+        for func in reversed(self.teardown_appcontext_funcs):
+            await invoke(func, exc)
+        if has_receivers(appcontext_tearing_down, self):
+            await send_signal(appcontext_tearing_down, self, invoke, exc=exc)
+
+    def ensure_sync(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
+        """``func`` as a function to call from sync code: itself when it is sync, wrapped by
+        :meth:`async_to_sync` when it is async. Extensions use it to call a user's function
+        that may be either."""
+        if is_async_callable(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(
+        self, func: Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+    ) -> Callable[..., t.Any]:
+        """A sync function that runs the async ``func`` to its end and returns its result: on
+        this thread's own event loop (a helper thread when a loop already runs here)."""
+
+        @functools.wraps(func)
+        def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            return run_on_thread_loop(func(*args, **kwargs))
+
+        return run
+
+    def _find_overrides(self) -> None:
+        cls = type(self)
+        own = self.__dict__
+        found = {
+            name
+            for name in OVERRIDE_POINTS
+            if name in own or getattr(cls, name) is not getattr(Erlen, name)
+        }
+        own["_overrides"] = frozenset(found)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in OVERRIDE_POINTS:  # an extension wrapping a step on the app
+            self._find_overrides()
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        if name in OVERRIDE_POINTS:
+            self._find_overrides()
+
+    async def _full_dispatch(self, ctx: RequestContext, invoke: Invoker) -> Response:
+        request = ctx.request
+        overrides = self._overrides
+        try:
+            rv = await self._dispatch(ctx, invoke, request_started, self.before_request_funcs)
+            if callable(rv) and is_async_callable(rv) and not isinstance(rv, SansIOResponse):
+                rv = await invoke(response_from_asgi_app, self, rv, request)
+        except Exception as error:
+            if overrides and "handle_user_exception" in overrides:
+                rv = await invoke(self.handle_user_exception, error)
+            else:
+                rv = await handle_user_exception(self, request, error, invoke)
+        if overrides and "finalize_request" in overrides:
+            return t.cast(Response, await invoke(self.finalize_request, rv))
+        return await self._finalize(ctx, rv, invoke)
 
     async def handle_websocket(
         self, ctx: RequestContext, invoke: Invoker
@@ -575,19 +738,30 @@ class Erlen(Scaffold):
         if started.receivers and has_receivers(started, self):
             await send_signal(started, self, invoke)
         preprocessors = self.url_value_preprocessors
-        if (hooks and _registered_for(request, hooks)) or (
+        overrides = self._overrides
+        if overrides and not request.is_websocket and "preprocess_request" in overrides:
+            rv = await invoke(self.preprocess_request)
+            if rv is not None:
+                return rv
+        elif (hooks and _registered_for(request, hooks)) or (
             preprocessors and _registered_for(request, preprocessors)
         ):
             rv = await self._preprocess_request(request, invoke, hooks)
             if rv is not None:
                 return rv
+        if overrides and not request.is_websocket and "dispatch_request" in overrides:
+            return await invoke(self.dispatch_request)
+        return await self._view_call(request, invoke)
+
+    def _view_call(self, request: Request, invoke: Invoker) -> t.Awaitable[t.Any]:
+        """The call of the matched view (not awaited here: one coroutine less per request)."""
         if request.routing_exception is not None:
-            raise request.routing_exception
+            self.raise_routing_exception(request)
         rule: Rule = request.url_rule  # type: ignore[assignment]  # matched (no t.cast call)
         if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
-            return self.make_default_options_response()
+            return invoke(self.make_default_options_response)
         view = self.view_functions[rule.endpoint]
-        return await invoke(view, **request.view_args)  # type: ignore[arg-type]
+        return invoke(view, **request.view_args)  # type: ignore[arg-type]
 
     def _match_request(self, ctx: RequestContext) -> None:
         request = ctx.request
@@ -642,20 +816,36 @@ class Erlen(Scaffold):
             return isinstance(error, BadRequest)
         return False
 
-    def log_exception(self, request: Request, error: BaseException) -> None:
-        """Log an unhandled exception with the request line (never sent to the client)."""
-        self.logger.error(
-            f"Exception on {request.path} [{request.method}]",
-            exc_info=(type(error), error, error.__traceback__),
-        )
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+    ) -> None:
+        """Log an unhandled exception (``exc_info`` as :func:`sys.exc_info` gives it) with the
+        request line, at ERROR on :attr:`logger`; nothing of it is sent to the client. Override
+        it to report errors elsewhere."""
+        request = _cv_request.get()
+        where = f" on {request.request.path} [{request.request.method}]" if request else ""
+        self.logger.error(f"Exception{where}", exc_info=exc_info)
 
-    async def _finalize_request(
+    async def _finalize(
         self, ctx: RequestContext, rv: t.Any, invoke: Invoker, from_error_handler: bool = False
     ) -> Response:
+        """The view's (or error handler's) return value as the response, after-hooks run."""
+        request = ctx.request
         response = self.make_response(rv)
-        add_security_headers(self, ctx.request, response)
+        add_security_headers(self, request, response)
+        if not (
+            ctx._after_request_functions
+            or (self.after_request_funcs and _registered_for(request, self.after_request_funcs))
+            or ctx._session is not None  # (ctx.session_opened, without the call)
+            or (request_finished.receivers and has_receivers(request_finished, self))
+            or self._overrides
+        ):
+            return response
         try:
-            response = await self._process_response(ctx, response, invoke)
+            if "process_response" in self._overrides:
+                return t.cast(Response, await invoke(self.process_response, response))
+            return await self._process_response(ctx, response, invoke)
         except Exception:
             if not from_error_handler:
                 raise
@@ -758,14 +948,14 @@ class Erlen(Scaffold):
         Other options go to :func:`werkzeug.serving.run_simple` (``use_reloader``,
         ``threaded``...).
         """
-        from .cli import _dotenv_wanted
         from .cli import load_dotenv as load_env_files
         from .devserver import run_server
+        from .helpers import environ_setting, get_debug_flag, get_load_dotenv
 
-        if _dotenv_wanted(load_dotenv):  # ERLEN_SKIP_DOTENV=1 skips it
+        if get_load_dotenv(load_dotenv):  # ERLEN_SKIP_DOTENV=1 skips it
             load_env_files()
-        if debug is None and "ERLEN_DEBUG" in os.environ:
-            debug = os.environ["ERLEN_DEBUG"].lower() not in ("0", "false", "no", "")
+        if debug is None and environ_setting("DEBUG") is not None:
+            debug = get_debug_flag()
         if debug is not None:
             self.debug = debug
         host = host or os.environ.get("ERLEN_RUN_HOST") or "127.0.0.1"

@@ -29,6 +29,7 @@ from click.testing import CliRunner, Result
 from .app import Erlen
 from .ctx import has_app_context
 from .globals import current_app
+from .helpers import environ_setting, get_debug_flag, get_load_dotenv
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
 
@@ -44,12 +45,6 @@ class NoAppException(click.ClickException):
 
 
 # --- finding the app ---------------------------------------------------------------------------
-
-
-def get_debug_flag() -> bool:
-    """Whether ``ERLEN_DEBUG`` turns debug mode on (set, and not ``0``, ``false`` or ``no``)."""
-    value = os.environ.get("ERLEN_DEBUG", "")
-    return bool(value) and value.lower() not in ("0", "false", "no")
 
 
 def prepare_import(path: str) -> str:
@@ -256,9 +251,9 @@ class ScriptInfo:
                     f" type {type(app).__name__!r})."
                 )
         else:
-            import_path = self.app_import_path or os.environ.get("ERLEN_APP")
+            import_path = self.app_import_path or environ_setting("APP")
             app = load_app_from_import_path(import_path) if import_path else load_default_app()
-        if self.set_debug_flag and os.environ.get("ERLEN_DEBUG") is not None:
+        if self.set_debug_flag and environ_setting("DEBUG") is not None:
             app.debug = get_debug_flag()
         self._loaded_app = app
         return app
@@ -343,14 +338,9 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
     return loaded
 
 
-def _dotenv_wanted(default: bool) -> bool:
-    skip = os.environ.get("ERLEN_SKIP_DOTENV", "")
-    return default and (not skip or skip.lower() in ("0", "false", "no"))
-
-
 def _env_file_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     info = ctx.ensure_object(ScriptInfo)
-    defaults = _dotenv_wanted(info.load_dotenv_defaults)
+    defaults = get_load_dotenv(info.load_dotenv_defaults)
     if value is not None:
         try:
             import dotenv  # noqa: F401
@@ -372,7 +362,8 @@ def _debug_callback(ctx: click.Context, param: click.Parameter, value: bool | No
         os.environ["ERLEN_DEBUG"] = "1" if value else "0"
 
 
-def _version_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def get_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """The ``--version`` option's callback: print the Python, erlen and Werkzeug versions."""
     if not value or ctx.resilient_parsing:
         return
     click.echo(
@@ -381,6 +372,17 @@ def _version_callback(ctx: click.Context, param: click.Parameter, value: bool) -
         f"Werkzeug {distribution_version('werkzeug')}"
     )
     ctx.exit()
+
+
+#: The ``--version`` option of the ``erlen`` command.
+version_option = click.Option(
+    ["--version"],
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=get_version,
+    help="Show the Python, erlen and Werkzeug versions.",
+)
 
 
 def _group_params() -> list[click.Parameter]:
@@ -412,14 +414,7 @@ def _group_params() -> list[click.Parameter]:
             callback=_debug_callback,
             help="Set debug mode (ERLEN_DEBUG).",
         ),
-        click.Option(
-            ["--version"],
-            is_flag=True,
-            is_eager=True,
-            expose_value=False,
-            callback=_version_callback,
-            help="Show the Python, erlen and Werkzeug versions.",
-        ),
+        version_option,
     ]
 
 
@@ -454,8 +449,12 @@ class ErlenGroup(AppGroup):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        for entry_point in entry_points(group="erlen.commands"):
-            self.add_command(entry_point.load(), entry_point.name)
+        groups = ["erlen.commands"]
+        if "erlen.flask_alias" in sys.modules:  # Flask extensions' commands import flask
+            groups.append("flask.commands")
+        for group in groups:
+            for entry_point in entry_points(group=group):
+                self.add_command(entry_point.load(), entry_point.name)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._load_plugin_commands()
@@ -635,7 +634,7 @@ def run_command(
         app.debug = debug
     debug = app.debug
     if not is_running_from_reloader():  # once, not again in each reloaded process
-        click.echo(f" * Serving erlen app {app.name!r}\n * Debug mode: {'on' if debug else 'off'}")
+        show_server_banner(debug, app.name)
     run_server(
         app,
         host,
@@ -647,6 +646,13 @@ def run_command(
         extra_files=extra_files,
         exclude_patterns=exclude_patterns,
     )
+
+
+def show_server_banner(debug: bool, app_import_path: str | None) -> None:
+    """Print which app the development server serves and whether debug mode is on."""
+    if app_import_path is not None:
+        click.echo(f" * Serving erlen app {app_import_path!r}")
+    click.echo(f" * Debug mode: {'on' if debug else 'off'}")
 
 
 @click.command("shell", short_help="Run a Python shell in the app context.")
@@ -741,7 +747,12 @@ current folder. .erlenenv and .env files there are loaded if python-dotenv is in
 
 
 def main() -> None:
-    """The ``erlen`` console script."""
+    """The ``erlen`` console script. With ``ERLEN_FLASK_ALIAS=1``, ``import flask`` resolves
+    to erlen first (see :mod:`erlen.flask_alias`), so a Flask app and its extensions' commands
+    (``erlen db upgrade`` of Flask-Migrate) run on erlen."""
+    alias = os.environ.get("ERLEN_FLASK_ALIAS", "")
+    if alias and alias.lower() not in ("0", "false", "no"):
+        import erlen.flask_alias  # noqa: F401 (importing it turns the alias on)
     cli.main()
 
 

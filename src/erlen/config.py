@@ -71,6 +71,34 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
 }
 
 
+T = t.TypeVar("T")
+
+
+class ConfigAttribute(t.Generic[T]):
+    """An attribute of an app (or anything with a ``config``) that reads and writes one config
+    key, converted on read by ``get_converter`` when given. Use it on an app subclass to give a
+    setting of your own an attribute: ``api_version = ConfigAttribute[str]("API_VERSION")``."""
+
+    def __init__(self, name: str, get_converter: Callable[[t.Any], T] | None = None) -> None:
+        self.__name__ = name
+        self.get_converter = get_converter
+
+    @t.overload
+    def __get__(self, obj: None, owner: None) -> ConfigAttribute[T]: ...
+
+    @t.overload
+    def __get__(self, obj: t.Any, owner: t.Any) -> T: ...
+
+    def __get__(self, obj: t.Any, owner: t.Any = None) -> T | ConfigAttribute[T]:
+        if obj is None:
+            return self
+        value = obj.config[self.__name__]
+        return value if self.get_converter is None else self.get_converter(value)
+
+    def __set__(self, obj: t.Any, value: t.Any) -> None:
+        obj.config[self.__name__] = value
+
+
 class Config(dict[str, t.Any]):
     """The ``app.config`` mapping. Only upper-case keys are taken by the loaders."""
 
@@ -78,9 +106,14 @@ class Config(dict[str, t.Any]):
         super().__init__(defaults or {})
         self.root_path = root_path
 
-    def from_mapping(self, mapping: t.Mapping[str, t.Any] | None = None, **kwargs: t.Any) -> bool:
+    def from_mapping(
+        self,
+        mapping: t.Mapping[str, t.Any] | t.Iterable[tuple[str, t.Any]] | None = None,
+        **kwargs: t.Any,
+    ) -> bool:
         """Update from a mapping and keyword arguments, ignoring non-upper-case keys."""
-        items = {**(mapping or {}), **kwargs}
+        items: dict[str, t.Any] = dict(mapping or {})  # a mapping or (key, value) pairs
+        items.update(kwargs)
         for key, value in items.items():
             if key.isupper():
                 self[key] = value

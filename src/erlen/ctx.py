@@ -137,6 +137,7 @@ class AppContext(_Pushable):
         """Whether leaving runs any function (else it only restores the previous context)."""
         return bool(
             self.app.teardown_appcontext_funcs
+            or "do_teardown_appcontext" in self.app._overrides
             or (
                 appcontext_tearing_down.receivers
                 and has_receivers(appcontext_tearing_down, self.app)
@@ -150,10 +151,10 @@ class AppContext(_Pushable):
         """Run the app teardown functions and signals, and make ``previous`` current again."""
         app = self.app
         try:
-            for func in reversed(app.teardown_appcontext_funcs):
-                await invoke(func, exc)
-            if has_receivers(appcontext_tearing_down, app):
-                await send_signal(appcontext_tearing_down, app, invoke, exc=exc)
+            if "do_teardown_appcontext" in app._overrides:
+                await invoke(app.do_teardown_appcontext, exc)
+            else:
+                await app._teardown_appcontext(invoke, exc)
         finally:
             _cv_app.set(previous)
         if has_receivers(appcontext_popped, app):
@@ -225,14 +226,15 @@ class RequestContext(AppContext):
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
         previous, previous_app, entered_app = self._saved.pop()
+        app = self.app
+        if exc is not None and app.should_ignore_error(exc):
+            exc = None
         try:
             if not self._saved:
-                if self.app.teardown_request_funcs:
-                    for name in (*self.request.blueprints, None):
-                        for func in reversed(self.app.teardown_request_funcs.get(name, ())):
-                            await invoke(func, exc)
-                if request_tearing_down.receivers and has_receivers(request_tearing_down, self.app):
-                    await send_signal(request_tearing_down, self.app, invoke, exc=exc)
+                if "do_teardown_request" in app._overrides:
+                    await invoke(app.do_teardown_request, exc)
+                elif app.teardown_request_funcs or request_tearing_down.receivers:
+                    await self._teardown_request(invoke, exc)
                 self.request.release_resources()
         finally:
             _cv_request.set(previous)
@@ -243,6 +245,15 @@ class RequestContext(AppContext):
         if self.background_tasks and not self._saved:
             tasks, self.background_tasks = self.background_tasks, None
             self.app.lifecycle.spawn(tasks)
+
+    async def _teardown_request(self, invoke: Invoker, exc: BaseException | None) -> None:
+        app = self.app
+        if app.teardown_request_funcs:
+            for name in (*self.request.blueprints, None):
+                for func in reversed(app.teardown_request_funcs.get(name, ())):
+                    await invoke(func, exc)
+        if request_tearing_down.receivers and has_receivers(request_tearing_down, app):
+            await send_signal(request_tearing_down, app, invoke, exc=exc)
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_request`` functions and restore the previous contexts."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from types import TracebackType
 
 from werkzeug.exceptions import BadRequestKeyError, HTTPException, InternalServerError
 from werkzeug.routing import RoutingException
@@ -23,20 +24,31 @@ async def handle_user_exception(
 ) -> t.Any:
     """Handle an error raised while dispatching: an HTTP error becomes its response unless a
     handler is registered; any other exception goes to its handler, or propagates."""
-    unhandled_http = False
     if isinstance(error, HTTPException):
         if isinstance(error, BadRequestKeyError) and (
             app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]
         ):
             error.show_exception = True
-        unhandled_http = not app.trap_http_exception(error)
-        if unhandled_http and (error.code is None or isinstance(error, RoutingException)):
-            return _as_response_value(error)
+        if not app.trap_http_exception(error):
+            if "handle_http_exception" in app._overrides:
+                return await invoke(app.handle_http_exception, error)
+            return await handle_http_exception(app, request, error, invoke)
     handler = find_error_handler(app, error, request.blueprints) if app.error_handler_spec else None
     if handler is None:
-        if unhandled_http:
-            return _as_response_value(error)
         raise error
+    return await invoke(handler, error)
+
+
+async def handle_http_exception(
+    app: Erlen, request: Request, error: HTTPException, invoke: Invoker
+) -> t.Any:
+    """An HTTP error's registered handler's answer, or the error itself as the response.
+    Routing's own answers (redirects) and errors without a code are never handled."""
+    if error.code is None or isinstance(error, RoutingException):
+        return _as_response_value(error)
+    handler = find_error_handler(app, error, request.blueprints) if app.error_handler_spec else None
+    if handler is None:
+        return _as_response_value(error)
     return await invoke(handler, error)
 
 
@@ -80,9 +92,11 @@ async def handle_exception(
         propagate = app.testing or app.debug
     if propagate:
         raise error
-    app.log_exception(ctx.request, error)
+    app.log_exception((type(error), error, t.cast(TracebackType, error.__traceback__)))
     server_error: t.Any = InternalServerError(original_exception=error)
     handler = find_error_handler(app, server_error, ctx.request.blueprints)
     if handler is not None:
         server_error = await invoke(handler, server_error)
-    return await app._finalize_request(ctx, server_error, invoke, from_error_handler=True)
+    if "finalize_request" in app._overrides:
+        return t.cast("Response", await invoke(app.finalize_request, server_error, True))
+    return await app._finalize(ctx, server_error, invoke, from_error_handler=True)

@@ -72,8 +72,26 @@ def _websocket() -> WebSocket:
     return t.cast("WebSocket", current)
 
 
+def _app_ctx() -> AppContext:
+    ctx = _cv_app.get()
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    return ctx
+
+
+def _request_ctx() -> RequestContext:
+    ctx = _cv_request.get()
+    if ctx is None:
+        raise RuntimeError(_no_req_msg)
+    return ctx
+
+
 current_app: Erlen = context_proxy(_current_app, "CurrentAppProxy")
 g: _AppCtxGlobals = context_proxy(_g, "GProxy")
 request: Request = context_proxy(_request, "RequestProxy")
 session: SessionMixin = context_proxy(_session, "SessionProxy")
 websocket: WebSocket = context_proxy(_websocket, "WebSocketProxy")
+#: The active application context (for extensions that keep state on it, as on Flask's).
+app_ctx: AppContext = context_proxy(_app_ctx, "AppContextProxy")
+#: The active request context.
+request_ctx: RequestContext = context_proxy(_request_ctx, "RequestContextProxy")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import functools
+import os
 import typing as t
 from collections.abc import Callable, Iterator
 
 from werkzeug.exceptions import abort as _wz_abort
 from werkzeug.utils import redirect as _wz_redirect
 
+from .files import send_file as send_file
+from .files import send_from_directory as send_from_directory
 from .globals import _cv_app, _cv_request, current_app, session
+from .scaffold import get_root_path as get_root_path
 from .signals import message_flashed, run_receiver_sync
 
 if t.TYPE_CHECKING:
@@ -18,6 +22,31 @@ if t.TYPE_CHECKING:
     from .wrappers import Response
 
 T = t.TypeVar("T")
+
+_FALSE_WORDS = ("0", "false", "no")
+
+
+def environ_setting(name: str) -> str | None:
+    """The environment variable ``ERLEN_<name>``, else ``FLASK_<name>``, else ``None``: a
+    Flask app's environment (``FLASK_APP``, ``FLASK_DEBUG``) keeps working after a port."""
+    value = os.environ.get(f"ERLEN_{name}")
+    return os.environ.get(f"FLASK_{name}") if value is None else value
+
+
+def get_debug_flag() -> bool:
+    """Whether ``ERLEN_DEBUG`` (or ``FLASK_DEBUG``) turns debug mode on: set, and not ``0``,
+    ``false`` or ``no``."""
+    value = environ_setting("DEBUG")
+    return bool(value) and value.lower() not in _FALSE_WORDS  # type: ignore[union-attr]
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether the ``erlen`` command should load ``.env`` files: ``default``, unless
+    ``ERLEN_SKIP_DOTENV`` (or ``FLASK_SKIP_DOTENV``) is set to a true value."""
+    skip = environ_setting("SKIP_DOTENV")
+    if not skip:
+        return default
+    return skip.lower() in _FALSE_WORDS
 
 
 def url_for(
@@ -125,3 +154,12 @@ def get_flashed_messages(
     if with_categories:
         return [(category, message) for category, message in flashes]
     return [message for _category, message in flashes]
+
+
+def __getattr__(name: str) -> t.Any:
+    # Jinja2 is imported on first use of a template, not by `import erlen.helpers`.
+    if name == "get_template_attribute":
+        from .templating import get_template_attribute
+
+        return get_template_attribute
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

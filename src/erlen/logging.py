@@ -6,16 +6,43 @@ import logging
 import sys
 import typing as t
 
+from .globals import _cv_request
+
 if t.TYPE_CHECKING:
     from .app import Erlen
 
-default_handler = logging.StreamHandler(sys.stderr)
+
+class _WSGIErrorsStream:
+    """The current request's ``wsgi.errors`` stream, else ``sys.stderr``, looked up on each
+    write: a log line of a request goes where its server collects errors."""
+
+    def _stream(self) -> t.TextIO:
+        ctx = _cv_request.get()
+        # Under ASGI there is no wsgi.errors (and building an environ to find none is waste).
+        environ = ctx.request._environ if ctx is not None else None
+        if isinstance(environ, dict) and environ.get("wsgi.errors") is not None:
+            return t.cast(t.TextIO, environ["wsgi.errors"])
+        return sys.stderr
+
+    def write(self, text: str) -> int:
+        return self._stream().write(text)
+
+    def flush(self) -> None:
+        self._stream().flush()
+
+
+#: Where the default handler writes: the request's ``wsgi.errors``, else ``sys.stderr``.
+wsgi_errors_stream: t.TextIO = t.cast(t.TextIO, _WSGIErrorsStream())
+
+default_handler = logging.StreamHandler(wsgi_errors_stream)
 default_handler.setFormatter(
     logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
 )
 
 
-def _has_level_handler(logger: logging.Logger) -> bool:
+def has_level_handler(logger: logging.Logger) -> bool:
+    """Whether a handler of ``logger`` or of a logger it propagates to takes records of the
+    logger's effective level (then erlen adds no handler of its own)."""
     level = logger.getEffectiveLevel()
     current: logging.Logger | None = logger
     while current is not None:
@@ -33,6 +60,6 @@ def create_logger(app: Erlen) -> logging.Logger:
     logger = logging.getLogger(app.name)
     if app.debug and not logger.level:
         logger.setLevel(logging.DEBUG)
-    if not _has_level_handler(logger):
+    if not has_level_handler(logger):
         logger.addHandler(default_handler)
     return logger

@@ -36,13 +36,20 @@ class ContextProxy:
         return dir(self._get_current_object())
 
     def __repr__(self) -> str:
-        return repr(self._get_current_object())
+        try:
+            return repr(self._get_current_object())
+        except RuntimeError:
+            return f"<{type(self).__name__} unbound>"
 
     def __str__(self) -> str:
         return str(self._get_current_object())
 
     def __bool__(self) -> bool:
-        return bool(self._get_current_object())
+        # Falsy outside its context, so that `current_app or self.app` and `if request:` work.
+        try:
+            return bool(self._get_current_object())
+        except RuntimeError:
+            return False
 
     def __eq__(self, other: object) -> bool:
         return bool(self._get_current_object() == other)

@@ -63,6 +63,43 @@ def get_root_path(import_name: str) -> str:
     return os.path.dirname(os.path.abspath(filename))
 
 
+def package_folder(import_name: str) -> str | None:
+    """The folder that holds the top-level package (or module) of ``import_name``, if it can
+    be found."""
+    top = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or (spec.origin in (None, "namespace") and not spec.submodule_search_locations):
+        return None
+    if spec.submodule_search_locations:  # a package: its folder's parent
+        if spec.origin not in (None, "namespace"):
+            return os.path.dirname(os.path.dirname(os.path.abspath(spec.origin)))
+        return os.path.dirname(os.path.abspath(next(iter(spec.submodule_search_locations))))
+    return os.path.dirname(os.path.abspath(t.cast(str, spec.origin)))
+
+
+def find_package(import_name: str) -> tuple[str | None, str]:
+    """Where ``import_name``'s top-level package is installed: ``(prefix, folder)``, where
+    ``folder`` holds the package and ``prefix`` is the installation prefix (``sys.prefix``, or
+    the one above a ``lib/.../site-packages`` folder) when it is installed, else ``None``.
+    An installed app keeps its instance folder under ``<prefix>/var``, not in site-packages."""
+    folder = package_folder(import_name) or os.getcwd()
+    prefix = os.path.abspath(sys.prefix)
+    if os.path.commonpath([folder, prefix]) == prefix:
+        return prefix, folder
+    parent, name = os.path.split(folder)
+    if name.lower() != "site-packages":
+        return None, folder
+    above, lib = os.path.split(parent)
+    if lib.lower() == "lib":
+        return above, folder
+    if os.path.basename(above).lower() == "lib":
+        return os.path.dirname(above), folder
+    return parent, folder
+
+
 def exception_class_and_code(
     exc_class_or_code: type[BaseException] | int,
 ) -> tuple[type[BaseException], int | None]:

@@ -287,6 +287,10 @@ def _cookie_layout(settings: tuple[t.Any, ...]) -> _CookieLayout:
     return _CookieLayout(name, options, start, head[len(start) :], rest[len(start) :])
 
 
+#: The tagged-JSON serializer of session cookies (shared by every cookie session interface).
+session_json_serializer = TaggedJSONSerializer()
+
+
 class SecureCookieSessionInterface(SessionInterface):
     """Keeps the session in a cookie signed with ``SECRET_KEY`` (older keys in
     ``SECRET_KEY_FALLBACKS`` still verify). A tampered or expired cookie gives an empty session.
@@ -296,7 +300,7 @@ class SecureCookieSessionInterface(SessionInterface):
     salt = "cookie-session"
     digest_method = staticmethod(hashlib.sha1)
     key_derivation = "hmac"
-    serializer: t.Any = TaggedJSONSerializer()
+    serializer: t.Any = session_json_serializer
     session_class = SecureCookieSession
 
     # Signers (with whether the key is weak) and cookie layouts are kept per instance, made on

@@ -44,7 +44,7 @@ def folder_loader(scaffold: Scaffold) -> FileSystemLoader | None:
     return FileSystemLoader(os.path.join(scaffold.root_path, scaffold.template_folder))
 
 
-class DispatchingLoader(BaseLoader):
+class DispatchingJinjaLoader(BaseLoader):
     """Looks a template up in the app's folder first, then in each blueprint's."""
 
     def __init__(self, app: Erlen) -> None:
@@ -77,7 +77,7 @@ class Environment(BaseEnvironment):
     """The app's Jinja environment (``app.jinja_env``)."""
 
     def __init__(self, app: Erlen, **options: t.Any) -> None:
-        options.setdefault("loader", DispatchingLoader(app))
+        options.setdefault("loader", DispatchingJinjaLoader(app))
         super().__init__(**options)
         self.app = app
 

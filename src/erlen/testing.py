@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import threading
 import typing as t
-from collections.abc import Coroutine
-from contextlib import ExitStack
+from collections.abc import Coroutine, Iterator
+from contextlib import ExitStack, contextmanager
+from importlib.metadata import version as distribution_version
 from types import TracebackType
 from urllib.parse import urlsplit
 
 from werkzeug.datastructures import Headers
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.test import Client, EnvironBuilder, TestResponse
+from werkzeug.test import Client, TestResponse
+from werkzeug.test import EnvironBuilder as WerkzeugEnvironBuilder
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from .protocols.asgi import PRESERVE_CONTEXT_EXTENSION, call_asgi_app
@@ -34,9 +36,9 @@ from .testing_websocket import (
 __all__ = [
     "AsyncClient",
     "AsyncWebSocketSession",
+    "EnvironBuilder",
     "ErlenCliRunner",
     "ErlenClient",
-    "ErlenEnvironBuilder",
     "WebSocketRejected",
     "WebSocketSession",
     "run_asgi",
@@ -47,12 +49,13 @@ if t.TYPE_CHECKING:
 
     from .app import Erlen
     from .ctx import RequestContext
+    from .sessions import SessionMixin
 
 #: The request body is handed to the ASGI app in chunks of this size.
 ASGI_CHUNK_SIZE = 64 * 1024
 
 
-class ErlenEnvironBuilder(EnvironBuilder):
+class EnvironBuilder(WerkzeugEnvironBuilder):
     """An :class:`~werkzeug.test.EnvironBuilder` that takes the host, script root and scheme
     from the app's ``SERVER_NAME``, ``APPLICATION_ROOT`` and ``PREFERRED_URL_SCHEME``, and
     serializes ``json=`` with the app's JSON provider."""
@@ -192,7 +195,48 @@ class ErlenClient(Client):
         self.preserve_context = False
         self._new_contexts: list[RequestContext] = []
         self._context_stack = ExitStack()
-        self.environ_base = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "erlen-test-client"}
+        self.environ_base = {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_USER_AGENT": f"Werkzeug/{distribution_version('werkzeug')}",
+        }
+
+    @contextmanager
+    def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> Iterator[SessionMixin]:
+        """Open the session the client's cookies carry, to read or change it in a test; the
+        changes are saved into the client's cookies when the block ends::
+
+            with client.session_transaction() as session:
+                session["user_id"] = 7
+            client.get("/profile")  # the request sees user_id 7
+
+        Arguments are those of :meth:`Erlen.test_request_context` (the path, for a cookie
+        that is set on a path)."""
+        if self._cookies is None:
+            raise TypeError("Cookies are disabled: create the client with use_cookies=True.")
+        app = self.application
+        builder = EnvironBuilder(app, *args, **kwargs)
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        self._add_cookies_to_wsgi(environ)
+        ctx = app.request_context(environ)
+        interface = app.session_interface
+        with ctx:  # only while the interface works: the test's block sees its own contexts
+            session = interface.open_session(app, ctx.request)
+        if session is None:
+            raise RuntimeError("The session interface did not open a session.")
+        yield session
+        if interface.is_null_session(session):
+            return
+        response = app.response_class()
+        with ctx:
+            interface.save_session(app, session, response)
+        self._update_cookies_from_response(
+            ctx.request.host.partition(":")[0],
+            ctx.request.path,
+            response.headers.getlist("Set-Cookie"),
+        )
 
     def _request_from_builder_args(
         self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
@@ -200,7 +244,7 @@ class ErlenClient(Client):
         kwargs["environ_base"] = {**self.environ_base, **kwargs.get("environ_base", {})}
         if self.preserve_context:
             kwargs["environ_base"][PRESERVE_CONTEXT_KEY] = self._new_contexts.append
-        builder = ErlenEnvironBuilder(self.application, *args, **kwargs)
+        builder = EnvironBuilder(self.application, *args, **kwargs)
         try:
             return builder.get_request()
         finally:
@@ -213,7 +257,7 @@ class ErlenClient(Client):
         follow_redirects: bool = False,
         **kwargs: t.Any,
     ) -> TestResponse:
-        if args and isinstance(args[0], (EnvironBuilder, dict, WerkzeugRequest)):
+        if args and isinstance(args[0], (WerkzeugEnvironBuilder, dict, WerkzeugRequest)):
             request: t.Any = args[0]  # a prepared request: sent as it is
         else:
             request = self._request_from_builder_args(args, kwargs)
@@ -259,7 +303,7 @@ class ErlenClient(Client):
 
         A refused handshake raises :class:`WebSocketRejected`; every wait is bounded by
         ``timeout`` seconds."""
-        builder = ErlenEnvironBuilder(
+        builder = EnvironBuilder(
             self.application,
             path,
             headers=headers,
@@ -298,7 +342,7 @@ class AsyncClient:
 
     async def open(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
         """Send a request; takes :class:`~werkzeug.test.EnvironBuilder` arguments."""
-        builder = ErlenEnvironBuilder(self.app, *args, **kwargs)
+        builder = EnvironBuilder(self.app, *args, **kwargs)
         try:
             request = builder.get_request()
             chunks, status, headers = await run_asgi(self.app, builder.get_environ())
@@ -322,7 +366,7 @@ class AsyncClient:
     ) -> AsyncWebSocketSession:
         """Open a WebSocket connection to ``path`` in the running loop: ``async with
         client.websocket("/ws") as ws: await ws.send("hi")``."""
-        builder = ErlenEnvironBuilder(self.app, path, headers=headers, query_string=query_string)
+        builder = EnvironBuilder(self.app, path, headers=headers, query_string=query_string)
         try:
             environ = builder.get_environ()
         finally:

@@ -38,6 +38,10 @@ HeadersValue = t.Union[
     Mapping[str, HeaderValue],
     Sequence[tuple[str, HeaderValue]],
 ]
+#: What a view may return as the body (Flask's name for :data:`ResponseBody`).
+ResponseValue = ResponseBody
+#: A response class (or a subclass).
+ResponseClass = t.TypeVar("ResponseClass", bound="Response")
 ResponseReturnValue = t.Union[
     ResponseBody,
     tuple[ResponseBody, HeadersValue],
@@ -54,4 +58,10 @@ ErrorHandlerCallable = Callable[[t.Any], t.Any]
 URLDefaultCallable = Callable[[str, dict[str, t.Any]], None]
 URLValuePreprocessorCallable = Callable[[str | None, dict[str, t.Any] | None], None]
 TemplateContextProcessorCallable = Callable[[], dict[str, t.Any]]
+TemplateFilterCallable = Callable[..., t.Any]
+TemplateGlobalCallable = Callable[..., t.Any]
+TemplateTestCallable = Callable[..., bool]
+ShellContextProcessorCallable = Callable[[], dict[str, t.Any]]
+#: Kept for code that still names it: Flask 2.3 removed ``before_first_request``.
+BeforeFirstRequestCallable = Callable[[], t.Any]
 AppOrBlueprintKey = t.Optional[str]

@@ -19,7 +19,7 @@ from . import typing as ft
 from .globals import request
 
 #: The handler method names :class:`MethodView` looks for.
-HTTP_METHOD_FUNCS = frozenset(("get", "post", "head", "options", "delete", "put", "trace", "patch"))
+http_method_funcs = frozenset(("get", "post", "head", "options", "delete", "put", "trace", "patch"))
 
 
 class View:
@@ -102,7 +102,7 @@ class MethodView(View):
         methods: set[str] = set()
         for base in cls.__bases__:
             methods.update(m.upper() for m in getattr(base, "methods", None) or ())
-        methods.update(name.upper() for name in HTTP_METHOD_FUNCS if hasattr(cls, name))
+        methods.update(name.upper() for name in http_method_funcs if hasattr(cls, name))
         if methods:
             cls.methods = methods
 

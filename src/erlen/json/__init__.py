@@ -6,6 +6,7 @@ import json as _json
 import typing as t
 
 from ..globals import _cv_app
+from ..globals import current_app as current_app
 from .provider import _default
 
 if t.TYPE_CHECKING:
@@ -27,6 +28,16 @@ def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
     if ctx is not None:
         return ctx.app.json.loads(s, **kwargs)
     return _json.loads(s, **kwargs)
+
+
+def dump(obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
+    """Write ``obj`` as JSON to the text file ``fp``, as :func:`dumps` serializes it."""
+    fp.write(dumps(obj, **kwargs))
+
+
+def load(fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
+    """Parse the JSON in the file ``fp``, as :func:`loads` does."""
+    return loads(fp.read(), **kwargs)
 
 
 def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
