@@ -1319,7 +1319,7 @@ def test_config_defaults() -> None:
     assert set(app.config) >= FLASK_CONFIG_KEYS
     assert app.config["MAX_CONTENT_LENGTH"] == 16 * 1024 * 1024
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
-    assert app.config["DEBUG"] is None
+    assert app.config["DEBUG"] is False
     assert app.config["TESTING"] is False
     assert app.config["PROPAGATE_EXCEPTIONS"] is None
     assert app.config["SECRET_KEY"] is None

@@ -306,15 +306,22 @@ def test_registering_after_first_request_is_an_error(app: Erlen, client: ErlenCl
 
 
 def test_endpoint_decorator_on_blueprint(app: Erlen, client: ErlenClient) -> None:
+    # As in Flask, the endpoint a blueprint's decorator names is the app's, not prefixed.
     bp = Blueprint("bp", __name__, url_prefix="/bp")
     bp.add_url_rule("/page", endpoint="page")
+    app.add_url_rule("/top", endpoint="top")
 
-    @bp.endpoint("page")
+    @bp.endpoint("bp.page")
     def page_view() -> str:
+        return f"{request.endpoint}"
+
+    @bp.endpoint("top")
+    def top_view() -> str:
         return f"{request.endpoint}"
 
     app.register_blueprint(bp)
     assert client.get("/bp/page").data == b"bp.page"
+    assert client.get("/top").data == b"top"
 
 
 def test_record_and_record_once(app: Erlen, client: ErlenClient) -> None:

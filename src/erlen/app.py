@@ -24,7 +24,7 @@ from werkzeug.utils import redirect as _wz_redirect
 
 from . import typing as ft
 from .concurrency import Invoker, call_inline, drive, is_async_callable, run_on_thread_loop
-from .config import DEFAULT_CONFIG, Config
+from .config import DEFAULT_CONFIG, Config, environ_setting, get_debug_flag, get_load_dotenv
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .errors import handle_exception, handle_http_exception, handle_user_exception
 from .globals import _cv_request
@@ -60,6 +60,7 @@ from .wrappers import Request, Response
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from blinker import Signal
+    from jinja2 import BaseLoader
 
     from .blueprints import Blueprint
     from .cli import ErlenCliRunner
@@ -151,6 +152,7 @@ class Erlen(Scaffold):
             self.instance_path if instance_relative_config else self.root_path,
             self.default_config,
         )
+        self.config["DEBUG"] = get_debug_flag()  # ERLEN_DEBUG (or FLASK_DEBUG), as in Flask
         #: The JSON provider: ``app.json.dumps``, ``loads`` and ``response``.
         self.json: JSONProvider = self.json_provider_class(self)
         self.aborter = self.aborter_class()
@@ -164,9 +166,8 @@ class Erlen(Scaffold):
         #: Where extensions keep their state, by extension name.
         self.extensions: dict[str, t.Any] = {}
         self.static_host = static_host
-        self.subdomain_matching = subdomain_matching
         self.url_map = self.url_map_class(host_matching=host_matching)
-        self.url_map.fast_static = not (host_matching or subdomain_matching)
+        self.subdomain_matching = subdomain_matching
         self._got_first_request = False
         self._find_overrides()
         self.before_serving_funcs: list[Callable[[], t.Any]] = []
@@ -194,6 +195,17 @@ class Erlen(Scaffold):
             )
 
     # --- properties ---------------------------------------------------------------------------
+
+    @property
+    def subdomain_matching(self) -> bool:
+        """Whether rules match the subdomain of ``SERVER_NAME`` (``subdomain=`` of a route)."""
+        return self._subdomain_matching
+
+    @subdomain_matching.setter
+    def subdomain_matching(self, value: bool) -> None:
+        self._subdomain_matching = value
+        # The matcher for plain paths ignores hosts: only used when nothing matches on them.
+        self.url_map.fast_static = not (self.url_map.host_matching or value)
 
     def auto_find_instance_path(self) -> str:
         """The instance folder when none is given: ``instance/`` beside the app's top-level
@@ -225,6 +237,8 @@ class Erlen(Scaffold):
     @debug.setter
     def debug(self, value: bool) -> None:
         self.config["DEBUG"] = value
+        if "jinja_env" in self.__dict__ and self.config["TEMPLATES_AUTO_RELOAD"] is None:
+            self.jinja_env.auto_reload = value
 
     @property
     def testing(self) -> bool:
@@ -348,9 +362,23 @@ class Erlen(Scaffold):
     @cached_property
     def jinja_env(self) -> Environment:
         """The Jinja environment, created on first use (``jinja_options`` apply then)."""
+        return self.create_jinja_environment()
+
+    def create_jinja_environment(self) -> Environment:
+        """Make :attr:`jinja_env` from :attr:`jinja_options` and the app's settings, with the
+        template globals (``url_for``, ``csrf_token``...). Override it to change the
+        environment for every template."""
         from .templating import create_environment
 
         return create_environment(self)
+
+    def create_global_jinja_loader(self) -> BaseLoader:
+        """The loader of :attr:`jinja_env`: the app's template folder, then its blueprints'.
+        Override it to load templates from elsewhere (:attr:`jinja_loader` is the app's own
+        folder only)."""
+        from .templating import DispatchingJinjaLoader
+
+        return DispatchingJinjaLoader(self)
 
     def select_jinja_autoescape(self, filename: str | None) -> bool:
         """Whether to autoescape a template: HTML-like files and templates from strings."""
@@ -416,7 +444,9 @@ class Erlen(Scaffold):
 
     def request_context(self, environ: WSGIEnvironment) -> RequestContext:
         """A request context for a WSGI environ."""
-        return RequestContext(self, request_from_environ(self.request_class, environ))
+        ctx = RequestContext(self, request_from_environ(self.request_class, environ))
+        ctx.match_on_push = True
+        return ctx
 
     def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
         """A request context for a request built from werkzeug's
@@ -454,6 +484,7 @@ class Erlen(Scaffold):
     def url_for(
         self,
         endpoint: str,
+        /,
         *,
         _anchor: str | None = None,
         _method: str | None = None,
@@ -782,10 +813,14 @@ class Erlen(Scaffold):
                 rule, args = t.cast(MapAdapter, ctx.url_adapter).match(return_rule=True)
             # The matchers return a new dict (copied only if one ever does not).
             request.url_rule, request.view_args = rule, args if type(args) is dict else dict(args)
+        # Kept without its traceback: its frames would hold the request (and the caller's
+        # frames) in a cycle until the garbage collector runs.
         except WebsocketMismatch as error:
-            request.routing_exception = error if websocket else UpgradeRequired()
+            request.routing_exception = (
+                error.with_traceback(None) if websocket else UpgradeRequired()
+            )
         except HTTPException as error:
-            request.routing_exception = error
+            request.routing_exception = error.with_traceback(None)
 
     async def _preprocess_request(
         self,
@@ -942,15 +977,15 @@ class Erlen(Scaffold):
         app with WebSocket routes (or ``asgi=True``, ``ERLEN_RUN_ASGI=1``), uvicorn's (needs
         ``erlen[server]``); see :mod:`erlen.devserver`.
 
-        ``host`` defaults to ``127.0.0.1``, ``port`` to 5000; ``ERLEN_RUN_HOST``/``PORT`` and
-        ``ERLEN_DEBUG`` override the defaults; ``.erlenenv`` and ``.env`` are loaded first
-        (with python-dotenv) unless ``load_dotenv`` is false. Debug mode turns the reloader on.
+        ``host`` defaults to ``127.0.0.1``, ``port`` to 5000; ``ERLEN_RUN_HOST``/``PORT``, then
+        ``SERVER_NAME``'s host and port, and ``ERLEN_DEBUG`` override the defaults;
+        ``.erlenenv`` and ``.env`` are loaded first (with python-dotenv) unless
+        ``load_dotenv`` is false. Debug mode turns the reloader on.
         Other options go to :func:`werkzeug.serving.run_simple` (``use_reloader``,
         ``threaded``...).
         """
         from .cli import load_dotenv as load_env_files
         from .devserver import run_server
-        from .helpers import environ_setting, get_debug_flag, get_load_dotenv
 
         if get_load_dotenv(load_dotenv):  # ERLEN_SKIP_DOTENV=1 skips it
             load_env_files()
@@ -958,8 +993,10 @@ class Erlen(Scaffold):
             debug = get_debug_flag()
         if debug is not None:
             self.debug = debug
-        host = host or os.environ.get("ERLEN_RUN_HOST") or "127.0.0.1"
-        port = int(port or os.environ.get("ERLEN_RUN_PORT") or 5000)
+        name_host, _, name_port = (self.config.get("SERVER_NAME") or "").partition(":")
+        host = host or os.environ.get("ERLEN_RUN_HOST") or name_host or "127.0.0.1"
+        if port is None:
+            port = int(os.environ.get("ERLEN_RUN_PORT") or name_port or 5000)
         options.setdefault("use_reloader", self.debug)
         options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)

@@ -203,12 +203,16 @@ class Blueprint(Scaffold):
         state: BlueprintSetupState, blueprint: Blueprint, options: dict[str, t.Any], name: str
     ) -> dict[str, t.Any]:
         options = dict(options)
-        subdomain = options.get("subdomain", blueprint.subdomain)
+        subdomain = options.get("subdomain")
+        if subdomain is None:
+            subdomain = blueprint.subdomain
         if state.subdomain is not None and subdomain is not None:
             options["subdomain"] = f"{subdomain}.{state.subdomain}"
         elif subdomain is not None or state.subdomain is not None:
             options["subdomain"] = subdomain if subdomain is not None else state.subdomain
-        url_prefix = options.get("url_prefix", blueprint.url_prefix)
+        url_prefix = options.get("url_prefix")
+        if url_prefix is None:
+            url_prefix = blueprint.url_prefix
         if state.url_prefix is not None and url_prefix is not None:
             options["url_prefix"] = f"{state.url_prefix.rstrip('/')}/{url_prefix.lstrip('/')}"
         elif url_prefix is not None or state.url_prefix is not None:
@@ -227,8 +231,8 @@ class Blueprint(Scaffold):
                 app_handlers = app.error_handler_spec[key_of(key)]
                 for code, by_class in handlers.items():
                     app_handlers[code].update(by_class)
-        for endpoint, func in self.view_functions.items():
-            app.view_functions[f"{name}.{endpoint}"] = func
+        # Views bound with @bp.endpoint(name): the name is the app's endpoint, as in Flask.
+        app.view_functions.update(self.view_functions)
         registries: tuple[tuple[t.Any, dict[t.Any, list[t.Any]]], ...] = (
             (self.before_request_funcs, app.before_request_funcs),
             (self.after_request_funcs, app.after_request_funcs),

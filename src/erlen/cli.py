@@ -47,9 +47,10 @@ class NoAppException(click.ClickException):
 # --- finding the app ---------------------------------------------------------------------------
 
 
-def prepare_import(path: str) -> str:
+def prepare_import(path: str | os.PathLike[str]) -> str:
     """The module name for ``path`` (a module name, a ``.py`` file or a package folder), with
     the folder it is imported from put first on ``sys.path``."""
+    path = os.fspath(path)
     if not path.endswith(".py") and not any(sep and sep in path for sep in (os.sep, os.altsep)):
         _prepend_sys_path(os.getcwd())
         return path
@@ -79,13 +80,28 @@ def _module_is_missing(error: ImportError, module_name: str) -> bool:
     return module_name == error.name or module_name.startswith(f"{error.name}.")
 
 
-def locate_app(module_name: str, app_name: str | None) -> Erlen:
+@t.overload
+def locate_app(module_name: str, app_name: str | None) -> Erlen: ...
+
+
+@t.overload
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: bool
+) -> Erlen | None: ...
+
+
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: bool = True
+) -> Erlen | None:
     """Import ``module_name`` and find the app in it: by ``app_name`` (an attribute, or a
-    factory call like ``create_app("dev")``) or, without one, by :func:`find_best_app`."""
+    factory call like ``create_app("dev")``) or, without one, by :func:`find_best_app`.
+    A missing module gives ``None`` when ``raise_if_not_found`` is false."""
     try:
         __import__(module_name)
     except ImportError as error:
         if _module_is_missing(error, module_name):
+            if not raise_if_not_found:
+                return None
             raise NoAppException(
                 f"Could not import {module_name!r}: no such module in {sys.path[0]!r}"
                 " or on sys.path."
@@ -213,8 +229,8 @@ def load_default_app() -> Erlen:
             _prepend_sys_path(os.getcwd())
             return locate_app(name, None)
     raise NoAppException(
-        "Found no app to load: pass '--app module:name', set ERLEN_APP, or add a 'wsgi.py' or"
-        " 'app.py' file to the current folder."
+        "Found no app to load: pass '--app module:name', set ERLEN_APP (or FLASK_APP), or add"
+        " a 'wsgi.py' or 'app.py' file to the current folder."
     )
 
 
@@ -316,15 +332,17 @@ class AppGroup(click.Group):
 
 
 def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
-    """Load ``.erlenenv`` then ``.env`` from the current folder, then ``path``, into
-    ``os.environ``; later files win, variables already set are kept. Needs python-dotenv
+    """Load ``.flaskenv``, ``.erlenenv`` then ``.env`` from the current folder, then ``path``,
+    into ``os.environ``; later files win, variables already set are kept. Needs python-dotenv
     (without it nothing is loaded and this returns ``False``). Returns whether a file was read.
     """
     try:
         import dotenv
     except ImportError:
         return False
-    files: list[str | os.PathLike[str]] = [".erlenenv", ".env"] if load_defaults else []
+    files: list[str | os.PathLike[str]] = (
+        [".flaskenv", ".erlenenv", ".env"] if load_defaults else []
+    )
     if path is not None:
         files.append(path)
     values: dict[str, str] = {}
@@ -461,7 +479,12 @@ class ErlenGroup(AppGroup):
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
-        app = ctx.ensure_object(ScriptInfo).load_app()
+        try:
+            app = ctx.ensure_object(ScriptInfo).load_app()
+        except NoAppException as error:
+            # Say why the app's commands are missing; click then reports the unknown command.
+            click.echo(f"Error: {error.format_message()}\n", err=True)
+            return None
         if not has_app_context() or current_app._get_current_object() is not app:  # type: ignore[attr-defined]
             ctx.with_resource(app.app_context())
         return app.cli.get_command(ctx, cmd_name)
@@ -518,12 +541,16 @@ class CertParamType(click.ParamType):  # type: ignore[type-arg]
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> t.Any:
-        import ssl
-
+        try:
+            import ssl
+        except ImportError:
+            self.fail("'--cert' needs a Python built with SSL support.", param, ctx)
         if isinstance(value, ssl.SSLContext) or os.path.isfile(value):
             return value
         if value == "adhoc":
-            if importlib.util.find_spec("cryptography") is None:
+            try:
+                importlib.import_module("cryptography")
+            except ImportError:
                 self.fail(
                     "Using ad-hoc certificates requires the cryptography library.", param, ctx
                 )
@@ -543,23 +570,25 @@ class CertParamType(click.ParamType):  # type: ignore[type-arg]
         )
 
 
-def ssl_context_from_options(cert: t.Any, key: str | None) -> t.Any:
-    """Combine ``--cert`` and ``--key`` into ``run_simple``'s ``ssl_context`` argument."""
+def _cert_and_key(ctx: click.Context, param: click.Parameter, key: str | None) -> str | None:
+    """The ``--key`` callback: check it against ``--cert`` (parsed first, being eager) and
+    put ``run_simple``'s ``ssl_context`` argument in the ``cert`` parameter."""
     import ssl
 
+    cert = ctx.params.get("cert")
     single = cert == "adhoc" or isinstance(cert, ssl.SSLContext)
     if key is None:
         if cert is not None and not single:
-            raise click.BadParameter('"--cert" needs "--key" too.', param_hint="--cert")
-        return cert
+            raise click.BadParameter('"--cert" needs "--key" too.', ctx, param)
+        return None
     if cert is None:
-        raise click.BadParameter('"--key" needs "--cert" too.', param_hint="--key")
+        raise click.BadParameter('"--key" needs "--cert" too.', ctx, param)
     if single:
         raise click.BadParameter(
-            '"--key" is only for a certificate file, not "adhoc" or an SSLContext.',
-            param_hint="--key",
+            '"--key" is only for a certificate file, not "adhoc" or an SSLContext.', ctx, param
         )
-    return (cert, key)
+    ctx.params["cert"] = (cert, key)
+    return key
 
 
 class SeparatedPathType(click.Path):
@@ -575,10 +604,17 @@ class SeparatedPathType(click.Path):
 @click.command("run", short_help="Run the development server.")
 @click.option("--host", "-h", default="127.0.0.1", show_default=True, help="The interface.")
 @click.option("--port", "-p", default=5000, show_default=True, help="The port.")
-@click.option("--cert", type=CertParamType(), help="A certificate file, or 'adhoc', for HTTPS.")
+@click.option(
+    "--cert",
+    type=CertParamType(),
+    is_eager=True,
+    help="A certificate file, or 'adhoc', for HTTPS.",
+)
 @click.option(
     "--key",
     type=click.Path(exists=True, dir_okay=False, resolve_path=True),
+    callback=_cert_and_key,
+    expose_value=False,
     help="The key file of --cert.",
 )
 @click.option(
@@ -611,7 +647,6 @@ def run_command(
     host: str,
     port: int,
     cert: t.Any,
-    key: str | None,
     debug: bool | None,
     reload: bool | None,
     debugger: bool | None,
@@ -626,7 +661,6 @@ def run_command(
     from .devserver import is_running_from_reloader, run_server
 
     # werkzeug's server, or uvicorn for an app with WebSocket routes (see erlen.devserver).
-    ssl_context = ssl_context_from_options(cert, key)
     if debug is not None:
         os.environ["ERLEN_DEBUG"] = "1" if debug else "0"
     app = info.load_app()
@@ -642,7 +676,7 @@ def run_command(
         use_reloader=debug if reload is None else reload,
         use_debugger=debug if debugger is None else debugger,
         threaded=with_threads,
-        ssl_context=ssl_context,
+        ssl_context=cert,
         extra_files=extra_files,
         exclude_patterns=exclude_patterns,
     )

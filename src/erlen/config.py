@@ -73,6 +73,31 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
 
 T = t.TypeVar("T")
 
+_FALSE_WORDS = ("0", "false", "no")
+
+
+def environ_setting(name: str) -> str | None:
+    """The environment variable ``ERLEN_<name>``, else ``FLASK_<name>``, else ``None``: a
+    Flask app's environment (``FLASK_APP``, ``FLASK_DEBUG``) keeps working after a port."""
+    value = os.environ.get(f"ERLEN_{name}")
+    return os.environ.get(f"FLASK_{name}") if value is None else value
+
+
+def get_debug_flag() -> bool:
+    """Whether ``ERLEN_DEBUG`` (or ``FLASK_DEBUG``) turns debug mode on: set, and not ``0``,
+    ``false`` or ``no``."""
+    value = environ_setting("DEBUG")
+    return bool(value) and value.lower() not in _FALSE_WORDS  # type: ignore[union-attr]
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether the ``erlen`` command should load ``.env`` files: ``default``, unless
+    ``ERLEN_SKIP_DOTENV`` (or ``FLASK_SKIP_DOTENV``) is set to a true value."""
+    skip = environ_setting("SKIP_DOTENV")
+    if not skip:
+        return default
+    return skip.lower() in _FALSE_WORDS
+
 
 class ConfigAttribute(t.Generic[T]):
     """An attribute of an app (or anything with a ``config``) that reads and writes one config
@@ -188,15 +213,20 @@ class Config(dict[str, t.Any]):
         return self.from_pyfile(filename, silent=silent)
 
     def from_prefixed_env(
-        self, prefix: str = "ERLEN", *, loads: Callable[[str], t.Any] = json.loads
+        self, prefix: str | None = None, *, loads: Callable[[str], t.Any] = json.loads
     ) -> bool:
-        """Update from the environment variables named ``{prefix}_KEY``.
+        """Update from the environment variables named ``{prefix}_KEY``; without a prefix,
+        ``FLASK_KEY`` then ``ERLEN_KEY`` (which wins), so a ported app's environment works.
 
         Values are parsed with ``loads`` (JSON: ``1``, ``true``, ``[1, 2]``...), falling back to
         the string. Double underscores set nested keys: ``ERLEN_DB__HOST`` sets
         ``config["DB"]["HOST"]``.
         """
-        start = f"{prefix}_"
+        for each in ("FLASK", "ERLEN") if prefix is None else (prefix,):
+            self._update_from_prefixed_env(f"{each}_", loads)
+        return True
+
+    def _update_from_prefixed_env(self, start: str, loads: Callable[[str], t.Any]) -> None:
         for variable in sorted(os.environ):
             if not variable.startswith(start) or variable == start:
                 continue
@@ -214,7 +244,6 @@ class Config(dict[str, t.Any]):
                         f"Cannot set {variable!r}: the config value {parent!r} is not a dict."
                     )
             target[key] = value
-        return True
 
     def get_namespace(
         self, namespace: str, lowercase: bool = True, trim_namespace: bool = True

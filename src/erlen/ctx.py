@@ -182,6 +182,10 @@ class RequestContext(AppContext):
     #: Calls added by ``app.add_background_task`` during this request, started after it.
     background_tasks: list[BackgroundCall] | None = None
 
+    #: Whether pushing matches the URL (a context made outside the pipeline, as by
+    #: ``test_request_context``, so that ``request.endpoint`` and ``blueprint`` are known).
+    match_on_push = False
+
     def __init__(self, app: Erlen, request: Request, session: SessionMixin | None = None) -> None:
         # Not calling AppContext.__init__: a request keeps its own stack of what it replaced,
         # (request context, application context, whether it entered as the app context).
@@ -223,6 +227,8 @@ class RequestContext(AppContext):
         if enters_app:
             self._enter_app()
         _cv_request.set(self)
+        if self.match_on_push and self.request.url_rule is None:
+            self.app._match_request(self)
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
         previous, previous_app, entered_app = self._saved.pop()

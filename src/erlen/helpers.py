@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
-import os
 import typing as t
 from collections.abc import Callable, Iterator
 
 from werkzeug.exceptions import abort as _wz_abort
 from werkzeug.utils import redirect as _wz_redirect
 
+from .config import environ_setting as environ_setting
+from .config import get_debug_flag as get_debug_flag
+from .config import get_load_dotenv as get_load_dotenv
 from .files import send_file as send_file
 from .files import send_from_directory as send_from_directory
 from .globals import _cv_app, _cv_request, current_app, session
@@ -23,34 +25,10 @@ if t.TYPE_CHECKING:
 
 T = t.TypeVar("T")
 
-_FALSE_WORDS = ("0", "false", "no")
-
-
-def environ_setting(name: str) -> str | None:
-    """The environment variable ``ERLEN_<name>``, else ``FLASK_<name>``, else ``None``: a
-    Flask app's environment (``FLASK_APP``, ``FLASK_DEBUG``) keeps working after a port."""
-    value = os.environ.get(f"ERLEN_{name}")
-    return os.environ.get(f"FLASK_{name}") if value is None else value
-
-
-def get_debug_flag() -> bool:
-    """Whether ``ERLEN_DEBUG`` (or ``FLASK_DEBUG``) turns debug mode on: set, and not ``0``,
-    ``false`` or ``no``."""
-    value = environ_setting("DEBUG")
-    return bool(value) and value.lower() not in _FALSE_WORDS  # type: ignore[union-attr]
-
-
-def get_load_dotenv(default: bool = True) -> bool:
-    """Whether the ``erlen`` command should load ``.env`` files: ``default``, unless
-    ``ERLEN_SKIP_DOTENV`` (or ``FLASK_SKIP_DOTENV``) is set to a true value."""
-    skip = environ_setting("SKIP_DOTENV")
-    if not skip:
-        return default
-    return skip.lower() in _FALSE_WORDS
-
 
 def url_for(
     endpoint: str,
+    /,
     *,
     _anchor: str | None = None,
     _method: str | None = None,
@@ -103,13 +81,13 @@ def make_response(*args: t.Any) -> Response:
 
 
 def stream_with_context(
-    generator_or_function: t.Iterator[T] | Callable[..., t.Iterator[T]],
+    generator_or_function: t.Iterable[T] | Callable[..., t.Iterator[T]],
 ) -> t.Iterator[T] | Callable[..., t.Iterator[T]]:
     """Kept for Flask compatibility: erlen keeps the request context active while any streamed
     body is sent, so ``request``, ``session`` and ``g`` already work inside generators.
-    Accepts a generator or decorates a generator function."""
-    if isinstance(generator_or_function, Iterator):
-        return generator_or_function
+    Accepts an iterable (a generator) or decorates a generator function."""
+    if isinstance(generator_or_function, Iterator) or not callable(generator_or_function):
+        return iter(generator_or_function)
     function = generator_or_function
 
     @functools.wraps(function)

@@ -7,32 +7,24 @@ import sys
 import typing as t
 
 from .globals import _cv_request
+from .proxy import context_proxy
 
 if t.TYPE_CHECKING:
     from .app import Erlen
 
 
-class _WSGIErrorsStream:
-    """The current request's ``wsgi.errors`` stream, else ``sys.stderr``, looked up on each
-    write: a log line of a request goes where its server collects errors."""
-
-    def _stream(self) -> t.TextIO:
-        ctx = _cv_request.get()
-        # Under ASGI there is no wsgi.errors (and building an environ to find none is waste).
-        environ = ctx.request._environ if ctx is not None else None
-        if isinstance(environ, dict) and environ.get("wsgi.errors") is not None:
-            return t.cast(t.TextIO, environ["wsgi.errors"])
-        return sys.stderr
-
-    def write(self, text: str) -> int:
-        return self._stream().write(text)
-
-    def flush(self) -> None:
-        self._stream().flush()
+def _errors_stream() -> t.TextIO:
+    ctx = _cv_request.get()
+    # Under ASGI there is no wsgi.errors (and building an environ to find none is waste).
+    environ = ctx.request._environ if ctx is not None else None
+    if isinstance(environ, dict) and environ.get("wsgi.errors") is not None:
+        return t.cast(t.TextIO, environ["wsgi.errors"])
+    return sys.stderr
 
 
-#: Where the default handler writes: the request's ``wsgi.errors``, else ``sys.stderr``.
-wsgi_errors_stream: t.TextIO = t.cast(t.TextIO, _WSGIErrorsStream())
+#: Where the default handler writes: the request's ``wsgi.errors`` stream (where its WSGI
+#: server collects errors), else ``sys.stderr``; looked up on each write.
+wsgi_errors_stream: t.TextIO = context_proxy(_errors_stream, "WSGIErrorsStreamProxy")
 
 default_handler = logging.StreamHandler(wsgi_errors_stream)
 default_handler.setFormatter(

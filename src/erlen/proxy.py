@@ -81,6 +81,12 @@ class ContextProxy:
     def __delitem__(self, key: t.Any) -> None:
         del self._get_current_object()[key]
 
+    def __enter__(self) -> t.Any:
+        return self._get_current_object().__enter__()
+
+    def __exit__(self, *exc_info: t.Any) -> t.Any:
+        return self._get_current_object().__exit__(*exc_info)
+
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         return self._get_current_object()(*args, **kwargs)
 

@@ -303,12 +303,13 @@ class Scaffold:
             return int(value.total_seconds())
         return int(value)
 
-    def send_static_file(self, filename: str) -> Response:
+    def send_static_file(self, filename: str | os.PathLike[str]) -> Response:
         """The view of the ``static`` endpoint: send a file from the static folder."""
         if self.static_folder is None:
             raise RuntimeError("'static_folder' must be set to serve static files.")
         from .files import send_from_directory
 
+        filename = os.fspath(filename)
         max_age = self.get_send_file_max_age(filename)
         return send_from_directory(self.static_folder, filename, max_age=max_age)
 

@@ -77,7 +77,8 @@ class Environment(BaseEnvironment):
     """The app's Jinja environment (``app.jinja_env``)."""
 
     def __init__(self, app: Erlen, **options: t.Any) -> None:
-        options.setdefault("loader", DispatchingJinjaLoader(app))
+        if "loader" not in options:
+            options["loader"] = app.create_global_jinja_loader()
         super().__init__(**options)
         self.app = app
 

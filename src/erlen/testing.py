@@ -9,6 +9,7 @@ event loop, for tests of concurrency.
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
 import typing as t
 from collections.abc import Coroutine, Iterator
@@ -241,14 +242,28 @@ class ErlenClient(Client):
     def _request_from_builder_args(
         self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> t.Any:
-        kwargs["environ_base"] = {**self.environ_base, **kwargs.get("environ_base", {})}
-        if self.preserve_context:
-            kwargs["environ_base"][PRESERVE_CONTEXT_KEY] = self._new_contexts.append
+        kwargs["environ_base"] = {**self._environ_base(), **kwargs.get("environ_base", {})}
         builder = EnvironBuilder(self.application, *args, **kwargs)
         try:
             return builder.get_request()
         finally:
             builder.close()
+
+    def _request_from_prepared(self, prepared: WerkzeugEnvironBuilder | dict[str, t.Any]) -> t.Any:
+        """A request from a builder or an environ the test made, with the client's
+        ``environ_base`` under it (its own values win), as Flask's client does."""
+        if isinstance(prepared, dict):
+            builder = WerkzeugEnvironBuilder.from_environ(prepared)
+        else:
+            builder = copy.copy(prepared)
+        builder.environ_base = {**self._environ_base(), **(builder.environ_base or {})}
+        return builder.get_request()
+
+    def _environ_base(self) -> dict[str, t.Any]:
+        base: dict[str, t.Any] = dict(self.environ_base)
+        if self.preserve_context:
+            base[PRESERVE_CONTEXT_KEY] = self._new_contexts.append
+        return base
 
     def open(
         self,
@@ -257,8 +272,10 @@ class ErlenClient(Client):
         follow_redirects: bool = False,
         **kwargs: t.Any,
     ) -> TestResponse:
-        if args and isinstance(args[0], (WerkzeugEnvironBuilder, dict, WerkzeugRequest)):
-            request: t.Any = args[0]  # a prepared request: sent as it is
+        if args and isinstance(args[0], (WerkzeugEnvironBuilder, dict)):
+            request: t.Any = self._request_from_prepared(args[0])
+        elif args and isinstance(args[0], WerkzeugRequest):
+            request = args[0]  # a prepared request: sent as it is
         else:
             request = self._request_from_builder_args(args, kwargs)
         self._context_stack.close()

@@ -53,10 +53,12 @@ class View:
     def as_view(cls, name: str, *class_args: t.Any, **class_kwargs: t.Any) -> ft.RouteCallable:
         """A view function named ``name`` (the default endpoint) that dispatches each request to
         an instance made with ``class_args`` and ``class_kwargs``."""
+        view: t.Any
         if cls.init_every_request:
 
             def instance() -> View:
-                return cls(*class_args, **class_kwargs)
+                # Read from the view function, so that a test may swap view.view_class.
+                return view.view_class(*class_args, **class_kwargs)  # type: ignore[no-any-return]
 
         else:
             shared = cls(*class_args, **class_kwargs)
@@ -64,7 +66,6 @@ class View:
             def instance() -> View:
                 return shared
 
-        view: t.Any
         if cls._dispatches_async():
 
             async def view(**kwargs: t.Any) -> t.Any:
@@ -76,16 +77,22 @@ class View:
             def view(**kwargs: t.Any) -> t.Any:
                 return instance().dispatch_request(**kwargs)
 
+        # Named before the decorators too: one that wraps with functools.wraps copies the name.
+        _name_view(view, cls, name)
         for decorator in cls.decorators:
             view = decorator(view)
+        _name_view(view, cls, name)
         view.view_class = cls
-        view.__name__ = name
-        view.__qualname__ = name
-        view.__doc__ = cls.__doc__
-        view.__module__ = cls.__module__
         view.methods = cls.methods
         view.provide_automatic_options = cls.provide_automatic_options
         return t.cast(ft.RouteCallable, view)
+
+
+def _name_view(view: t.Any, cls: type[View], name: str) -> None:
+    view.__name__ = name
+    view.__qualname__ = name
+    view.__doc__ = cls.__doc__
+    view.__module__ = cls.__module__
 
 
 class MethodView(View):

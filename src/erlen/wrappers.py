@@ -472,7 +472,10 @@ class Response(SansIOResponse):
         if isinstance(body, AsyncIterable):
             raise RuntimeError("The body is an async iterator; iterate it to read it.")
         if not isinstance(body, (list, tuple)):
+            close = getattr(body, "close", None)
             body = self.response = list(body)
+            if close is not None:  # the iterator (an open file) is still closed with the response
+                self._on_close.append(close)
         data = b"".join(encode_chunk(chunk) for chunk in body)
         return data.decode() if as_text else data
 
