@@ -6,7 +6,7 @@ PORT ?= 5000
 # The browser tests (tests/browser/) drive Debian's Chromium with Playwright.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck pytest chromium bench docs clean
+.PHONY: run test lint typecheck pytest compat chromium bench docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,14 @@ chromium:
 pytest: $(BIN)/.installed chromium
 	$(BIN)/pytest -q
 
-test: lint typecheck chromium pytest
+# Flask's own test suite and its examples', and the suites of Flask-Login, Flask-WTF,
+# Flask-SQLAlchemy, Flask-CORS, Flask-Limiter and Flask-Migrate: fetched from the package index
+# into .compat/, run on Flask and on erlen (through erlen.flask_alias), compared; fails when a
+# suite keeps less than its minimum share (tests/compat/suites.py).
+compat: $(BIN)/.installed
+	$(BIN)/python tests/compat/suites.py
+
+test: lint typecheck chromium pytest compat
 
 $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
@@ -74,4 +81,4 @@ docs: $(BIN)/.docs-installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache site
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache site .compat

@@ -325,3 +325,112 @@ def test_async_client_concurrent_requests(app: Erlen) -> None:
         return [rv.json for rv in responses]
 
     assert asyncio.run(asyncio.wait_for(main(), timeout=30)) == [{"n": i} for i in range(20)]
+
+
+# --- Flask's test tooling ---------------------------------------------------------------------
+
+
+def test_session_transaction_reads_and_writes_the_clients_session(
+    app: Erlen, client: ErlenClient
+) -> None:
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "ada"
+        return "in"
+
+    @app.route("/whoami")
+    def whoami() -> str:
+        return f"{session.get('user')} {session.get('role')}"
+
+    with client.session_transaction() as sess:
+        assert dict(sess) == {}
+    client.get("/login")
+    with client.session_transaction() as sess:
+        assert sess["user"] == "ada"  # what the app stored
+        sess["role"] = "admin"  # and a change the next request sees
+    assert client.get("/whoami").data == b"ada admin"
+    with client.session_transaction() as sess:
+        sess.clear()
+    assert client.get("/whoami").data == b"None None"
+
+
+def test_session_transaction_does_not_change_the_active_contexts(
+    app: Erlen, client: ErlenClient
+) -> None:
+    @app.route("/")
+    def index() -> str:
+        return "x"
+
+    with client:
+        client.get("/")
+        current = request._get_current_object()  # type: ignore[attr-defined]
+        with client.session_transaction() as sess:
+            sess["k"] = 1
+            assert request._get_current_object() is current  # type: ignore[attr-defined]
+
+
+def test_session_transaction_needs_cookies(app: Erlen) -> None:
+    with (
+        pytest.raises(TypeError, match="use_cookies=True"),
+        app.test_client(use_cookies=False).session_transaction(),
+    ):
+        pass
+
+
+def test_session_transaction_refuses_a_null_session(app: Erlen) -> None:
+    app.secret_key = None  # no key: the session interface opens no session
+    with (
+        pytest.raises(RuntimeError, match="did not open a session"),
+        app.test_client().session_transaction(),
+    ):
+        pass
+
+
+def test_environ_builder_serializes_json_with_the_apps_provider(app: Erlen) -> None:
+    from erlen.testing import EnvironBuilder
+
+    class Money:
+        def __html__(self) -> str:
+            return "12 EUR"
+
+    builder = EnvironBuilder(app, "/pay", json={"amount": Money()})  # __html__: the provider's
+    try:
+        assert builder.get_request().get_data() == b'{"amount": "12 EUR"}'
+    finally:
+        builder.close()
+
+
+def test_environ_base_is_flasks_and_applies_to_prepared_requests(
+    app: Erlen, client: ErlenClient
+) -> None:
+    from importlib.metadata import version
+
+    from erlen.testing import EnvironBuilder
+
+    @app.route("/who")
+    def who() -> str:
+        return f"{request.remote_addr} {request.user_agent.string}"
+
+    assert client.get("/who").data.decode() == f"127.0.0.1 Werkzeug/{version('werkzeug')}"
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    builder = EnvironBuilder(app, "/who")
+    try:
+        environ = builder.get_environ()
+    finally:
+        builder.close()
+    environ.pop("REMOTE_ADDR", None)
+    assert client.open(environ).data.decode().startswith("192.0.2.7 ")
+    assert client.open(EnvironBuilder(app, "/who")).data.decode().startswith("192.0.2.7 ")
+
+
+def test_test_request_context_knows_its_endpoint(app: Erlen) -> None:
+    @app.route("/users/<int:user_id>")
+    def user(user_id: int) -> str:
+        return ""
+
+    with app.test_request_context("/users/7"):
+        assert request.endpoint == "user"
+        assert request.view_args == {"user_id": 7}
+    with app.test_request_context("/nowhere"):
+        assert request.endpoint is None
+        assert request.routing_exception is not None

@@ -28,6 +28,7 @@ from click.testing import CliRunner, Result
 
 from .app import Erlen
 from .ctx import has_app_context
+from .flask_compat import is_installed as flask_alias_installed
 from .globals import current_app
 from .helpers import environ_setting, get_debug_flag, get_load_dotenv
 
@@ -468,7 +469,7 @@ class ErlenGroup(AppGroup):
             return
         self._plugins_loaded = True
         groups = ["erlen.commands"]
-        if "erlen.flask_alias" in sys.modules:  # Flask extensions' commands import flask
+        if flask_alias_installed():  # Flask extensions' commands import flask
             groups.append("flask.commands")
         for group in groups:
             for entry_point in entry_points(group=group):

@@ -237,7 +237,8 @@ class StreamedBody:
             self._error = error
             raise
         finally:
-            close = getattr(chunks, "close", None)
+            # An iterator of our own is closed here; the body itself by the response's close.
+            close = getattr(chunks, "close", None) if chunks is not body else None
             if close is not None:
                 close()
 
