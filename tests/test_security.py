@@ -8,6 +8,7 @@ and production error pages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import re
@@ -979,17 +980,95 @@ def session_app(app: Erlen) -> Erlen:
     return app
 
 
-@pytest.mark.parametrize("key", ["dev", "short-key", "changeme", "secret", b"secret-key", "  "])
-def test_weak_secret_key_is_refused_in_production(
-    session_app: Erlen, client: ErlenClient, caplog: pytest.LogCaptureFixture, key: str | bytes
+WEAK_KEYS = ["dev", "short-key", "changeme", "secret", b"secret-key", "  ", "change-me"]
+STRONG_KEY = "9f2c1e7a5b3d4c6e8f0a1b2c3d4e5f60"
+
+
+def _serve_wsgi_once(app: Erlen) -> tuple[str, bytes]:
+    """One request handed to the app as a WSGI server does (not by the test client)."""
+    from werkzeug.test import EnvironBuilder
+
+    statuses: list[str] = []
+    builder = EnvironBuilder("/remember")
+    try:
+        body = app.wsgi_app(builder.get_environ(), lambda status, headers: statuses.append(status))
+        return statuses[0], b"".join(body)
+    finally:
+        builder.close()
+
+
+async def _lifespan_startup(app: Erlen) -> dict[str, t.Any]:
+    """An ASGI server's lifespan startup; returns the app's answer."""
+    sent: list[dict[str, t.Any]] = []
+    messages = iter([{"type": "lifespan.startup"}])
+
+    async def receive() -> dict[str, t.Any]:
+        try:
+            return next(messages)
+        except StopIteration:
+            await asyncio.sleep(3600)  # the server would send shutdown later
+            raise AssertionError("unreachable") from None
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    task = asyncio.ensure_future(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    )
+    for _ in range(200):
+        if sent:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    return sent[0]
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS)
+def test_weak_secret_key_stops_the_asgi_startup(session_app: Erlen, key: str | bytes) -> None:
+    session_app.config.update(TESTING=False, DEBUG=False, SECRET_KEY=key)
+    answer = asyncio.run(_lifespan_startup(session_app))
+    assert answer["type"] == "lifespan.startup.failed"
+    assert "SECRET_KEY is too weak" in answer["message"]
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS)
+def test_weak_secret_key_stops_the_first_wsgi_request(
+    session_app: Erlen, caplog: pytest.LogCaptureFixture, key: str | bytes
 ) -> None:
     session_app.config.update(TESTING=False, DEBUG=False, SECRET_KEY=key)
-    with caplog.at_level(logging.ERROR):
-        response = client.get("/remember")
-    assert response.status_code == 500
-    assert "Set-Cookie" not in response.headers
-    assert b"SECRET_KEY" not in response.data
-    assert "SECRET_KEY is too weak" in caplog.text
+    for _ in range(2):  # refused again for each request, logged each time
+        with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError, match="too weak"):
+            _serve_wsgi_once(session_app)
+    assert caplog.text.count("Startup failed") == 2
+
+
+def test_a_strong_key_serves(session_app: Erlen) -> None:
+    session_app.config.update(TESTING=False, DEBUG=False, SECRET_KEY=STRONG_KEY)
+    assert asyncio.run(_lifespan_startup(session_app))["type"] == "lifespan.startup.complete"
+    status, body = _serve_wsgi_once(session_app)
+    assert (status, body) == ("200 OK", b"remembered")
+
+
+def test_the_development_server_refuses_a_weak_key(session_app: Erlen) -> None:
+    from erlen.devserver import run_server
+
+    session_app.config.update(TESTING=False, DEBUG=False, SECRET_KEY="dev")
+    with pytest.raises(SystemExit, match="SECRET_KEY is too weak"):
+        run_server(session_app, "127.0.0.1", 0)  # refused before any port is opened
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS)
+def test_the_test_client_signs_with_any_key(
+    session_app: Erlen, client: ErlenClient, key: str | bytes
+) -> None:
+    """As Flask's: extension test suites sign with short keys ("deterministic") outside
+    testing mode, through the test client; that is not serving."""
+    session_app.config.update(TESTING=False, DEBUG=False, SECRET_KEY=key)
+    response = client.get("/remember")
+    assert response.data == b"remembered"
+    assert "session=" in response.headers["Set-Cookie"]
 
 
 def test_missing_secret_key_is_refused_with_a_clear_message(
@@ -1001,26 +1080,12 @@ def test_missing_secret_key_is_refused_with_a_clear_message(
         client.get("/remember")
 
 
-def test_long_placeholder_is_refused_but_long_random_key_works(
-    session_app: Erlen, client: ErlenClient
-) -> None:
-    session_app.config.update(TESTING=False, DEBUG=False, PROPAGATE_EXCEPTIONS=True)
-    session_app.config["SECRET_KEY"] = "change-me"
-    with pytest.raises(RuntimeError, match="too weak"):
-        client.get("/remember")
-    session_app.config["SECRET_KEY"] = "9f2c1e7a5b3d4c6e8f0a1b2c3d4e5f60"
-    assert client.get("/remember").data == b"remembered"
-
-
 @pytest.mark.parametrize("mode", ["TESTING", "DEBUG"])
-def test_weak_secret_key_is_allowed_in_debug_and_testing(
-    session_app: Erlen, client: ErlenClient, mode: str
-) -> None:
+def test_weak_secret_key_is_allowed_in_debug_and_testing(session_app: Erlen, mode: str) -> None:
     session_app.config.update(TESTING=False, DEBUG=False, SECRET_KEY="dev")
     session_app.config[mode] = True
-    response = client.get("/remember")
-    assert response.data == b"remembered"
-    assert "session=" in response.headers["Set-Cookie"]
+    assert asyncio.run(_lifespan_startup(session_app))["type"] == "lifespan.startup.complete"
+    assert _serve_wsgi_once(session_app)[1] == b"remembered"
 
 
 # --- production error pages ---------------------------------------------------------------------

@@ -743,17 +743,6 @@ def test_secret_key_changed_at_runtime(session_app: Erlen, client: ErlenClient) 
     assert client.get("/get/name").data == b"'ann'"
 
 
-def test_weak_key_refused_once_testing_is_off(session_app: Erlen, client: ErlenClient) -> None:
-    session_app.secret_key = "dev"
-    assert client.get("/set/name/ann").status_code == 200  # testing: allowed (and now cached)
-    session_app.testing = False
-    response = client.get("/get/name")
-    assert response.status_code == 500
-    assert set_cookie_headers(response) == []
-    session_app.debug = True
-    assert client.get("/get/name").data == b"'ann'"
-
-
 class OtherFormatInterface(SecureCookieSessionInterface):
     """Another salt, digest and key derivation, as a subclass may set them."""
 

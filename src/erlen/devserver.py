@@ -31,6 +31,8 @@ import traceback
 import typing as t
 from collections.abc import Iterable
 
+from .sessions import check_secret_key_for_serving
+
 if t.TYPE_CHECKING:
     from .app import Erlen
     from .typing import Message, Receive, Scope, Send
@@ -100,6 +102,10 @@ def run_server(
             " it can run code on this machine. Bind to 127.0.0.1, turn debug mode off, or pass"
             " allow_remote_debugger=True (ERLEN_DEBUGGER_ALLOW_REMOTE=1) on a private network."
         )
+    try:
+        check_secret_key_for_serving(app)  # before the port opens, not on the first request
+    except RuntimeError as error:
+        raise SystemExit(f"erlen: {error}") from None
     if wants_asgi(app, asgi):
         run_asgi(app, host, port, **options)
         return

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 
 from .concurrency import Invoker, call_here, call_in_worker
 from .ctx import AppContext, BackgroundCall
+from .sessions import check_secret_key_for_serving
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -47,10 +48,13 @@ class Lifecycle:
 
     # --- startup and shutdown -----------------------------------------------------------------
 
-    async def startup(self, invoke: Invoker = call_in_worker) -> None:
-        """Run the ``before_serving`` functions, then enter the ``lifespan`` context managers,
-        in an app context. An error propagates: the server should not start."""
+    async def startup(self, invoke: Invoker = call_in_worker, check_settings: bool = True) -> None:
+        """Refuse unsafe settings (a weak ``SECRET_KEY``), run the ``before_serving`` functions,
+        then enter the ``lifespan`` context managers, in an app context. An error propagates:
+        the server should not start."""
         self._loop = asyncio.get_running_loop()
+        if check_settings:
+            check_secret_key_for_serving(self.app)
         stack = contextlib.AsyncExitStack()
         with AppContext(self.app):
             for func in self.app.before_serving_funcs:
@@ -73,9 +77,11 @@ class Lifecycle:
                     await self._stack.aclose()
         self.started = False
 
-    def start_for_wsgi(self) -> None:
+    def start_for_wsgi(self, by_test_client: bool = False) -> None:
         """Start up before the first WSGI request, once per process (thread-safe). A failed
-        startup raises again for every request, and is logged each time."""
+        startup raises again for every request, and is logged each time. The settings checks
+        of serving (:func:`~erlen.sessions.check_secret_key_for_serving`) are skipped for the
+        test client."""
         with self._lock:
             if self._startup_error is not None:
                 self.app.logger.error("Startup failed", exc_info=self._startup_error)
@@ -83,18 +89,23 @@ class Lifecycle:
             if self.started:
                 return
             app = self.app
-            if not (app.before_serving_funcs or app.lifespan_funcs or app.after_serving_funcs):
-                self.started = True  # nothing to run: no loop thread either
-                return
-            loop = self._wsgi_loop()
+            has_functions = (
+                app.before_serving_funcs or app.lifespan_funcs or app.after_serving_funcs
+            )
             try:
-                # On the lifecycle's own thread sync functions may block: no worker needed.
-                asyncio.run_coroutine_threadsafe(self.startup(call_here), loop).result()
+                if not by_test_client:
+                    check_secret_key_for_serving(app)
+                if has_functions:
+                    # On the lifecycle's own thread sync functions may block: no worker needed.
+                    startup = self.startup(call_here, check_settings=False)
+                    asyncio.run_coroutine_threadsafe(startup, self._wsgi_loop()).result()
             except BaseException as error:
                 self._startup_error = error
                 self.app.logger.error("Startup failed", exc_info=error)
                 raise
-            atexit.register(self._shutdown_for_wsgi)
+            if has_functions:
+                atexit.register(self._shutdown_for_wsgi)
+            self.started = True  # (without functions: nothing to run, no loop thread either)
 
     def _wsgi_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None or self._thread is None:

@@ -163,7 +163,7 @@ PLACEHOLDER_KEYS = frozenset(
 
 def refuse_weak_secret_key(key: str | bytes) -> None:
     """Raise unless ``key`` could be a real secret: at least 16 characters and not a known
-    placeholder. Checked outside debug and testing mode, when a session is signed."""
+    placeholder (see :func:`check_secret_key_for_serving`)."""
     text = key.decode("latin-1") if isinstance(key, bytes) else key
     if len(text) < 16 or text.strip().lower() in PLACEHOLDER_KEYS:
         raise RuntimeError(
@@ -171,6 +171,16 @@ def refuse_weak_secret_key(key: str | bytes) -> None:
             " characters or a placeholder. Set it to a long random value, for example from"
             " `python -c 'import secrets; print(secrets.token_hex())'`."
         )
+
+
+def check_secret_key_for_serving(app: Erlen) -> None:
+    """Refuse to serve with a weak or placeholder ``SECRET_KEY`` outside debug and testing
+    mode. Called when the app starts serving (ASGI lifespan startup, the first request a WSGI
+    server hands it, ``erlen run``), so a weak key stops the start instead of failing requests;
+    the test client and ``test_request_context`` sign with any key, as in Flask."""
+    key = app.secret_key
+    if key and not (app.debug or app.testing):
+        refuse_weak_secret_key(key)
 
 
 def _b64encode(data: bytes) -> bytes:
@@ -303,7 +313,7 @@ class SecureCookieSessionInterface(SessionInterface):
     serializer: t.Any = session_json_serializer
     session_class = SecureCookieSession
 
-    # Signers (with whether the key is weak) and cookie layouts are kept per instance, made on
+    # Signers and cookie layouts are kept per instance, made on
     # first use (an instance may serve many apps), in the caches "_signers" and "_layouts".
 
     def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
@@ -311,8 +321,6 @@ class SecureCookieSessionInterface(SessionInterface):
         in the same format unless a subclass overrides this)."""
         if not app.secret_key:
             return None
-        if not (app.debug or app.testing):
-            refuse_weak_secret_key(app.secret_key)
         return self._make_serializer(app.secret_key, app.config["SECRET_KEY_FALLBACKS"])
 
     def _make_serializer(
@@ -350,10 +358,7 @@ class SecureCookieSessionInterface(SessionInterface):
             self.serializer,
         )
 
-        signer, weak = self._cached("_signers", key, self._new_signer, secret_key, fallbacks)
-        if weak and not (app.debug or app.testing):
-            refuse_weak_secret_key(secret_key)
-        return signer
+        return self._cached("_signers", key, self._new_signer, secret_key, fallbacks)
 
     def _layout(self, app: Erlen) -> _CookieLayout:
         settings = (
@@ -369,14 +374,8 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def _new_signer(
         self, secret_key: str | bytes, fallbacks: t.Iterable[str | bytes] | None
-    ) -> tuple[_CookieSigner, bool]:
-        """A signer for these keys, and whether the signing key is weak."""
-        signer = _CookieSigner(self._make_serializer(secret_key, fallbacks), self.digest_method)
-        try:
-            refuse_weak_secret_key(secret_key)
-        except RuntimeError:
-            return signer, True
-        return signer, False
+    ) -> _CookieSigner:
+        return _CookieSigner(self._make_serializer(secret_key, fallbacks), self.digest_method)
 
     def _cached(self, name: str, key: tuple[t.Any, ...], make: Callable[..., T], *args: t.Any) -> T:
         """``make(*args)`` kept in this instance's cache ``name`` under ``key`` (the settings it

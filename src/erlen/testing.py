@@ -25,7 +25,7 @@ from werkzeug.test import EnvironBuilder as WerkzeugEnvironBuilder
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from .protocols.asgi import PRESERVE_CONTEXT_EXTENSION, call_asgi_app
-from .protocols.wsgi import PRESERVE_CONTEXT_KEY, scope_from_environ
+from .protocols.wsgi import PRESERVE_CONTEXT_KEY, TEST_CLIENT_KEY, scope_from_environ
 from .testing_websocket import (
     DEFAULT_TIMEOUT,
     AsyncWebSocketSession,
@@ -260,7 +260,7 @@ class ErlenClient(Client):
         return builder.get_request()
 
     def _environ_base(self) -> dict[str, t.Any]:
-        base: dict[str, t.Any] = dict(self.environ_base)
+        base: dict[str, t.Any] = {**self.environ_base, TEST_CLIENT_KEY: True}
         if self.preserve_context:
             base[PRESERVE_CONTEXT_KEY] = self._new_contexts.append
         return base

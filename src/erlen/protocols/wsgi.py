@@ -32,6 +32,8 @@ if t.TYPE_CHECKING:
 
 #: The environ key through which the test client and werkzeug's debugger keep the request
 #: context after the request (Flask uses the same key).
+#: Set in the environ by erlen's test client: a request from a test, not from a server.
+TEST_CLIENT_KEY = "erlen.test_client"
 PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 
 
@@ -153,7 +155,7 @@ def serve_wsgi(
     returned after teardown; a streamed body keeps the request context until the server closes
     it."""
     if not app.lifecycle.started:
-        app.lifecycle.start_for_wsgi()
+        app.lifecycle.start_for_wsgi(environ.get(TEST_CLIENT_KEY) is True)
     limit = app.config["MAX_HEADER_COUNT"]
     # An environ holds about 20 keys besides the headers: count only when it is large.
     if limit and len(environ) > limit + 20 and _header_count(environ) > limit:
