@@ -87,6 +87,7 @@ OVERRIDE_POINTS = frozenset(
         "handle_exception",
         "do_teardown_request",
         "do_teardown_appcontext",
+        "raise_routing_exception",
     }
 )
 
@@ -552,7 +553,7 @@ class Erlen(Scaffold):
     # --- the request pipeline -----------------------------------------------------------------
 
     async def handle_request(
-        self, ctx: RequestContext, invoke: Invoker
+        self, ctx: RequestContext, invoke: Invoker, _outermost: bool = True
     ) -> tuple[Response, BaseException | None]:
         """Run one request through the pipeline; the adapters call this with the context pushed.
 
@@ -561,13 +562,30 @@ class Erlen(Scaffold):
         Returns the response and the unhandled error (``None`` if none), which teardown
         receives. Errors propagate when ``PROPAGATE_EXCEPTIONS`` is on (testing, debug mode).
         """
-        self._got_first_request = True
+        # _outermost=False: the part that is Flask's full_dispatch_request (errors no handler
+        # takes propagate), run by that method. One coroutine for both: one frame per request.
+        if not self._got_first_request:  # (set once: setting goes through __setattr__)
+            self._got_first_request = True
+        request = ctx.request
         overrides = self._overrides
         try:
-            if overrides and "full_dispatch_request" in overrides:
+            if _outermost and overrides and "full_dispatch_request" in overrides:
                 return await invoke(self.full_dispatch_request), None
-            return await self._full_dispatch(ctx, invoke), None
+            try:
+                rv = await self._dispatch(ctx, invoke, request_started, self.before_request_funcs)
+                if callable(rv) and is_async_callable(rv) and not isinstance(rv, SansIOResponse):
+                    rv = await invoke(response_from_asgi_app, self, rv, request)
+            except Exception as error:
+                if overrides and "handle_user_exception" in overrides:
+                    rv = await invoke(self.handle_user_exception, error)
+                else:
+                    rv = await handle_user_exception(self, request, error, invoke)
+            if overrides and "finalize_request" in overrides:
+                return await invoke(self.finalize_request, rv), None
+            return await self._finalize(ctx, rv, invoke), None
         except Exception as error:
+            if not _outermost:
+                raise
             if overrides and "handle_exception" in overrides:
                 return await invoke(self.handle_exception, error), error
             return await handle_exception(self, ctx, error, invoke), error
@@ -581,7 +599,7 @@ class Erlen(Scaffold):
     def full_dispatch_request(self) -> Response:
         """Run the request of the active context: ``request_started``, the ``before_request``
         hooks, the view, error handling, and :meth:`finalize_request`."""
-        return drive(self._full_dispatch(_current_request_ctx(), call_inline))
+        return drive(self.handle_request(_current_request_ctx(), call_inline, False))[0]
 
     def preprocess_request(self) -> ft.ResponseReturnValue | None:
         """Run the URL value preprocessors and the ``before_request`` hooks of the app and the
@@ -705,29 +723,14 @@ class Erlen(Scaffold):
         if name in OVERRIDE_POINTS:
             self._find_overrides()
 
-    async def _full_dispatch(self, ctx: RequestContext, invoke: Invoker) -> Response:
-        request = ctx.request
-        overrides = self._overrides
-        try:
-            rv = await self._dispatch(ctx, invoke, request_started, self.before_request_funcs)
-            if callable(rv) and is_async_callable(rv) and not isinstance(rv, SansIOResponse):
-                rv = await invoke(response_from_asgi_app, self, rv, request)
-        except Exception as error:
-            if overrides and "handle_user_exception" in overrides:
-                rv = await invoke(self.handle_user_exception, error)
-            else:
-                rv = await handle_user_exception(self, request, error, invoke)
-        if overrides and "finalize_request" in overrides:
-            return t.cast(Response, await invoke(self.finalize_request, rv))
-        return await self._finalize(ctx, rv, invoke)
-
     async def handle_websocket(
         self, ctx: RequestContext, invoke: Invoker
     ) -> tuple[Response | None, BaseException | None]:
         """Run one WebSocket connection through the pipeline: match, ``before_websocket`` hooks,
         the handler, ``after_websocket`` hooks. Returns the response that refuses the handshake
         (``None`` once the handler ran) and the unhandled error, as :meth:`handle_request`."""
-        self._got_first_request = True
+        if not self._got_first_request:  # (set once: setting goes through __setattr__)
+            self._got_first_request = True
         websocket = ctx.request
         try:
             try:
@@ -782,12 +785,19 @@ class Erlen(Scaffold):
                 return rv
         if overrides and not request.is_websocket and "dispatch_request" in overrides:
             return await invoke(self.dispatch_request)
+        if request.routing_exception is None and request.method != "OPTIONS":
+            # The common case of _view_call, without its call.
+            rule: Rule = request.url_rule  # type: ignore[assignment]  # matched (no t.cast call)
+            return await invoke(self.view_functions[rule.endpoint], **request.view_args)  # type: ignore[arg-type]
         return await self._view_call(request, invoke)
 
     def _view_call(self, request: Request, invoke: Invoker) -> t.Awaitable[t.Any]:
         """The call of the matched view (not awaited here: one coroutine less per request)."""
-        if request.routing_exception is not None:
-            self.raise_routing_exception(request)
+        error = request.routing_exception
+        if error is not None:
+            if self._overrides or isinstance(error, RequestRedirect):
+                self.raise_routing_exception(request)
+            raise error  # what raise_routing_exception does for any other error
         rule: Rule = request.url_rule  # type: ignore[assignment]  # matched (no t.cast call)
         if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
             return invoke(self.make_default_options_response)
