@@ -785,10 +785,13 @@ class Erlen(Scaffold):
                 return rv
         if overrides and not request.is_websocket and "dispatch_request" in overrides:
             return await invoke(self.dispatch_request)
-        if request.routing_exception is None and request.method != "OPTIONS":
-            # The common case of _view_call, without its call.
+        # The common cases of _view_call, without its call: a view to run, a 404 or 405.
+        error = request.routing_exception
+        if error is None and request.method != "OPTIONS":
             rule: Rule = request.url_rule  # type: ignore[assignment]  # matched (no t.cast call)
             return await invoke(self.view_functions[rule.endpoint], **request.view_args)  # type: ignore[arg-type]
+        if error is not None and not overrides and not isinstance(error, RequestRedirect):
+            raise error
         return await self._view_call(request, invoke)
 
     def _view_call(self, request: Request, invoke: Invoker) -> t.Awaitable[t.Any]:
