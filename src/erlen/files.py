@@ -7,7 +7,9 @@ open file, read in chunks while it is sent (by the server's ``sendfile`` where i
 
 from __future__ import annotations
 
+import functools
 import os
+import posixpath
 import secrets
 import typing as t
 from collections.abc import Iterator
@@ -156,19 +158,82 @@ def _byteranges(
         file.close()
 
 
-def safe_file_path(directory: os.PathLike[str] | str, path: str) -> str:
-    """The path of ``path`` inside ``directory``, or a 404 for anything that could leave it:
-    ``..`` segments, absolute paths, backslashes, drive names, NUL bytes."""
+#: Dot-named folders that stay servable: RFC 8615's ``.well-known`` (ACME challenges,
+#: ``security.txt``) is meant to be public and is often served from the static folder.
+PUBLIC_DOT_NAMES = frozenset({".well-known"})
+#: Segments that name no file (``safe_join`` resolves them), so they are not dotfiles.
+_RELATIVE_SEGMENTS = frozenset({".", ".."})
+
+
+def safe_file_path(
+    directory: os.PathLike[str] | str, path: str, *, allow_dotfiles: bool = False
+) -> str:
+    """The real path of the file ``path`` inside ``directory``, or a 404 for anything that could
+    leave it: ``..`` segments, absolute paths, backslashes, drive names, NUL bytes, and symlinks
+    whose target is outside the folder (symlinks to files inside it are followed). Dotfiles and
+    dot-folders (``.env``, ``.git/config``) are a 404 too unless ``allow_dotfiles``; ``.well-known``
+    is always allowed.
+
+    Use it before opening a file named by the client in a folder of your own."""
     if "\x00" in path or "\\" in path or (len(path) > 1 and path[1] == ":"):
         raise NotFound()
-    joined = safe_join(os.fspath(directory), path)
-    if joined is None or not os.path.isfile(joined):
+    if not allow_dotfiles and _names_a_dotfile(path):
         raise NotFound()
-    return joined
+    folder = os.fspath(directory)
+    joined = safe_join(folder, path)
+    if joined is None:
+        raise NotFound()
+    real_path = os.path.realpath(joined)
+    if not _is_inside(real_path, folder) or not os.path.isfile(real_path):
+        raise NotFound()
+    return real_path
 
 
-def send_from_directory(directory: os.PathLike[str] | str, path: str, **kwargs: t.Any) -> Response:
+def _names_a_dotfile(path: str) -> bool:
+    """Whether a segment of ``path`` is a dotfile or dot-folder (other than ``.well-known``)."""
+    if not (path.startswith(".") or "/." in path):  # most paths: two scans, no split
+        return False
+    return any(
+        segment.startswith(".")
+        and segment not in _RELATIVE_SEGMENTS
+        and segment not in PUBLIC_DOT_NAMES
+        for segment in path.split("/")
+    )
+
+
+def _is_inside(real_path: str, folder: str) -> bool:
+    """Whether ``real_path`` (symlinks resolved) is inside ``folder`` (resolved as well)."""
+    if real_path.startswith(_real_folder_prefix(folder)):
+        return True
+    # A deploy may have re-pointed a symlinked folder since it was resolved: resolve it again.
+    _real_folder_prefix.cache_clear()
+    return real_path.startswith(_real_folder_prefix(folder))
+
+
+@functools.lru_cache(maxsize=64)
+def _real_folder_prefix(folder: str) -> str:
+    """``folder`` with its symlinks resolved and a trailing separator; cached, since a static
+    folder rarely moves and resolving it costs a system call per path segment."""
+    return os.path.join(os.path.realpath(folder), "")
+
+
+def send_from_directory(
+    directory: os.PathLike[str] | str,
+    path: str,
+    *,
+    allow_dotfiles: bool | None = None,
+    **kwargs: t.Any,
+) -> Response:
     """Send the file at ``path`` (which may come from the URL) inside ``directory``; a path
-    outside the folder or a missing file is a 404. Takes :func:`send_file`'s options."""
-    full_path = safe_file_path(os.path.join(current_app.root_path, directory), path)
-    return send_file(full_path, **kwargs)
+    outside the folder (also through a symlink), a dotfile or a missing file is a 404 (see
+    :func:`safe_file_path`). ``allow_dotfiles`` defaults to the ``SEND_FILE_ALLOW_DOTFILES``
+    setting. Takes :func:`send_file`'s options."""
+    app = current_app
+    if allow_dotfiles is None:
+        allow_dotfiles = bool(app.config["SEND_FILE_ALLOW_DOTFILES"])
+    folder = os.path.join(app.root_path, directory)
+    real_path = safe_file_path(folder, path, allow_dotfiles=allow_dotfiles)
+    # The real file is opened (a symlink changed since the check leads nowhere else); its type
+    # and download name still come from the name that was asked for.
+    kwargs.setdefault("download_name", posixpath.basename(posixpath.normpath(path)))
+    return send_file(real_path, **kwargs)
