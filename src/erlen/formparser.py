@@ -24,7 +24,7 @@ from werkzeug.formparser import default_stream_factory
 
 ParseResult = tuple[t.IO[bytes], MultiDict[str, t.Any], MultiDict[str, t.Any]]
 Fields = list[tuple[str, str]]
-Files = list[tuple[str, FileStorage]]
+Files = list[tuple[str, "UploadedFile"]]
 
 
 class StreamFactory(t.Protocol):
