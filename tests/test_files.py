@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import random
 import typing as t
 from datetime import timedelta
@@ -673,7 +674,7 @@ def test_dotfiles_can_be_allowed_per_call(dotfiles: Erlen, client: ErlenClient) 
     assert client.get("/closed/.well-known/security.txt").data == b"Contact: x"
 
 
-def test_safe_file_path_resolves_symlinks_and_refuses_dotfiles(tmp_path: Path) -> None:
+def test_safe_file_path_follows_links_inside_and_refuses_dotfiles(tmp_path: Path) -> None:
     folder = tmp_path / "folder"
     folder.mkdir()
     (folder / "real.txt").write_bytes(b"real")
@@ -681,11 +682,29 @@ def test_safe_file_path_resolves_symlinks_and_refuses_dotfiles(tmp_path: Path) -
     (tmp_path / "outside.txt").write_bytes(b"outside")
     link(folder / "alias.txt", "real.txt")
     link(folder / "out.txt", tmp_path / "outside.txt")
-    assert safe_file_path(folder, "alias.txt") == str(folder.resolve() / "real.txt")
-    assert safe_file_path(folder, ".env", allow_dotfiles=True) == str(folder.resolve() / ".env")
-    for name in (".env", "out.txt", "."):
+    link(tmp_path / "folder-link", folder)
+    assert safe_file_path(folder, "alias.txt") == str(folder / "alias.txt")
+    assert safe_file_path(tmp_path / "folder-link", "alias.txt") == str(
+        tmp_path / "folder-link" / "alias.txt"
+    )
+    assert safe_file_path(folder, ".env", allow_dotfiles=True) == str(folder / ".env")
+    for name in (".env", "out.txt", ".", "sub/..", ""):
         with pytest.raises(NotFound):
             safe_file_path(folder, name)
+
+
+def test_a_path_without_symlinks_is_not_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The common case costs one ``lstat`` per segment, not a full ``realpath``."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "file.txt").write_bytes(b"x")
+
+    def no_realpath(path: str) -> str:
+        raise AssertionError(f"realpath({path!r})")
+
+    monkeypatch.setattr(os.path, "realpath", no_realpath)
+    assert safe_file_path(tmp_path, "sub/file.txt") == str(tmp_path / "sub" / "file.txt")
 
 
 # --- large files and how bodies are sent ---------------------------------------------------------

@@ -7,17 +7,16 @@ open file, read in chunks while it is sent (by the server's ``sendfile`` where i
 
 from __future__ import annotations
 
-import functools
 import os
 import posixpath
 import secrets
+import stat
 import typing as t
 from collections.abc import Iterator
 from datetime import datetime
 
 from werkzeug.exceptions import NotFound, RequestedRangeNotSatisfiable
 from werkzeug.http import is_resource_modified, parse_range_header
-from werkzeug.security import safe_join
 from werkzeug.utils import send_file as _wz_send_file
 
 from .globals import current_app, request
@@ -161,32 +160,31 @@ def _byteranges(
 #: Dot-named folders that stay servable: RFC 8615's ``.well-known`` (ACME challenges,
 #: ``security.txt``) is meant to be public and is often served from the static folder.
 PUBLIC_DOT_NAMES = frozenset({".well-known"})
-#: Segments that name no file (``safe_join`` resolves them), so they are not dotfiles.
+#: Segments that name no file (the path is normalized), so they are not dotfiles.
 _RELATIVE_SEGMENTS = frozenset({".", ".."})
 
 
 def safe_file_path(
     directory: os.PathLike[str] | str, path: str, *, allow_dotfiles: bool = False
 ) -> str:
-    """The real path of the file ``path`` inside ``directory``, or a 404 for anything that could
+    """The path of the file ``path`` inside ``directory``, or a 404 for anything that could
     leave it: ``..`` segments, absolute paths, backslashes, drive names, NUL bytes, and symlinks
-    whose target is outside the folder (symlinks to files inside it are followed). Dotfiles and
-    dot-folders (``.env``, ``.git/config``) are a 404 too unless ``allow_dotfiles``; ``.well-known``
-    is always allowed.
+    to anything outside the folder (symlinks to files inside it are followed). Dotfiles and
+    dot-folders (``.env``, ``.git/config``) are a 404 too unless ``allow_dotfiles``;
+    ``.well-known`` is always allowed.
 
     Use it before opening a file named by the client in a folder of your own."""
     if "\x00" in path or "\\" in path or (len(path) > 1 and path[1] == ":"):
         raise NotFound()
     if not allow_dotfiles and _names_a_dotfile(path):
         raise NotFound()
+    relative = posixpath.normpath(path)
+    if relative in _RELATIVE_SEGMENTS or relative.startswith(("/", "../")):
+        raise NotFound()
     folder = os.fspath(directory)
-    joined = safe_join(folder, path)
-    if joined is None:
+    if not _is_file_inside(folder, relative):
         raise NotFound()
-    real_path = os.path.realpath(joined)
-    if not _is_inside(real_path, folder) or not os.path.isfile(real_path):
-        raise NotFound()
-    return real_path
+    return os.path.join(folder, relative)
 
 
 def _names_a_dotfile(path: str) -> bool:
@@ -201,20 +199,35 @@ def _names_a_dotfile(path: str) -> bool:
     )
 
 
-def _is_inside(real_path: str, folder: str) -> bool:
-    """Whether ``real_path`` (symlinks resolved) is inside ``folder`` (resolved as well)."""
-    if real_path.startswith(_real_folder_prefix(folder)):
-        return True
-    # A deploy may have re-pointed a symlinked folder since it was resolved: resolve it again.
-    _real_folder_prefix.cache_clear()
-    return real_path.startswith(_real_folder_prefix(folder))
+def _is_file_inside(folder: str, relative: str) -> bool:
+    """Whether the normalized ``relative`` path names a regular file inside ``folder``.
+
+    Each segment below the folder is looked at without following it, one ``lstat`` each, which
+    costs less than resolving the whole path. Only a path through a symlink is resolved in full
+    and compared with the folder. The folder itself may be a symlink (the app's choice, not the
+    client's); it is never cached, so a re-pointed folder is seen at once.
+    """
+    path = folder
+    mode = 0
+    for segment in relative.split("/"):
+        path = os.path.join(path, segment)
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return False
+        if stat.S_ISLNK(mode):
+            return _links_to_a_file_inside(folder, os.path.join(folder, relative))
+    return stat.S_ISREG(mode)
 
 
-@functools.lru_cache(maxsize=64)
-def _real_folder_prefix(folder: str) -> str:
-    """``folder`` with its symlinks resolved and a trailing separator; cached, since a static
-    folder rarely moves and resolving it costs a system call per path segment."""
-    return os.path.join(os.path.realpath(folder), "")
+def _links_to_a_file_inside(folder: str, path: str) -> bool:
+    real_path = os.path.realpath(path)
+    # A real path has no symlink in it, so one that starts with the folder as given is inside
+    # it; the folder is resolved only when it is not a real path itself.
+    inside = real_path.startswith(os.path.join(folder, "")) or real_path.startswith(
+        os.path.join(os.path.realpath(folder), "")
+    )
+    return inside and os.path.isfile(real_path)
 
 
 def send_from_directory(
@@ -232,8 +245,4 @@ def send_from_directory(
     if allow_dotfiles is None:
         allow_dotfiles = bool(app.config["SEND_FILE_ALLOW_DOTFILES"])
     folder = os.path.join(app.root_path, directory)
-    real_path = safe_file_path(folder, path, allow_dotfiles=allow_dotfiles)
-    # The real file is opened (a symlink changed since the check leads nowhere else); its type
-    # and download name still come from the name that was asked for.
-    kwargs.setdefault("download_name", posixpath.basename(posixpath.normpath(path)))
-    return send_file(real_path, **kwargs)
+    return send_file(safe_file_path(folder, path, allow_dotfiles=allow_dotfiles), **kwargs)
