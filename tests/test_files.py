@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import random
 import typing as t
 from datetime import timedelta
@@ -524,6 +525,186 @@ def test_safe_file_path(tmp_path: Path) -> None:
     for name in ("../ok.txt", "/ok.txt", "a\\..\\ok.txt", "ok.txt\x00", "C:ok.txt", "missing"):
         with pytest.raises(NotFound):
             safe_file_path(tmp_path, name)
+
+
+# --- symlinks -------------------------------------------------------------------------------------
+
+
+def link(at: Path, target: Path | str) -> None:
+    at.parent.mkdir(parents=True, exist_ok=True)
+    at.symlink_to(target)
+
+
+def test_symlinks_leaving_the_static_folder_are_404(app: Erlen, client: ErlenClient) -> None:
+    static = root(app) / "static"
+    link(static / "escape.txt", root(app) / "secret.txt")
+    link(static / "relative.txt", "../secret.txt")
+    link(static / "up", root(app))
+    link(static / "sub" / "chain.txt", "../escape.txt")  # inside, then out
+    link(static / "dangling.txt", root(app) / "missing.txt")
+    for url in (
+        "/static/escape.txt",
+        "/static/relative.txt",
+        "/static/up/secret.txt",
+        "/static/sub/chain.txt",
+        "/static/dangling.txt",
+        "/static/%65scape.txt",
+        "/static/sub/..%2Fescape.txt",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert SECRET not in response.data and TEXT not in response.data, url
+
+
+def test_symlinks_inside_the_folder_are_followed(app: Erlen, client: ErlenClient) -> None:
+    static = root(app) / "static"
+    link(static / "alias", static / "text.txt")
+    link(static / "page-link.html", "sub/page.html")
+    link(static / "sub-link", static / "sub")
+    assert client.get("/static/page-link.html").data == b"<p>sub</p>"
+    assert client.get("/static/sub-link/page.html").data == b"<p>sub</p>"
+    response = client.get("/static/alias")
+    assert response.data == TEXT
+    # The type and the download name come from the name asked for, not the link's target.
+    assert response.mimetype == "application/octet-stream"
+    assert response.headers["Content-Disposition"] == "inline; filename=alias"
+
+
+def test_a_symlinked_static_folder_is_served_and_may_be_repointed(tmp_path: Path) -> None:
+    for release, body in (("v1", b"one"), ("v2", b"two")):
+        (tmp_path / release).mkdir()
+        (tmp_path / release / "app.js").write_bytes(body)
+    current = tmp_path / "current"
+    current.symlink_to(tmp_path / "v1")
+    app = Erlen("test_files", root_path=str(tmp_path), static_folder="current")
+    for asgi in (False, True):
+        current.unlink()
+        current.symlink_to(tmp_path / "v1")
+        client = app.test_client(asgi=asgi)
+        assert client.get("/current/app.js").data == b"one"
+        current.unlink()
+        current.symlink_to(tmp_path / "v2")  # a deploy, without a restart
+        assert client.get("/current/app.js").data == b"two"
+
+
+def test_send_from_directory_refuses_symlinks_out(app: Erlen, client: ErlenClient) -> None:
+    downloads = root(app) / "downloads"
+    downloads.mkdir()
+    (downloads / "ok.txt").write_bytes(b"ok")
+    link(downloads / "escape.txt", root(app) / "secret.txt")
+    link(downloads / "alias.txt", "ok.txt")
+
+    @app.get("/download/<path:name>")
+    def download(name: str) -> Response:
+        return send_from_directory("downloads", name, as_attachment=True)
+
+    assert client.get("/download/escape.txt").status_code == 404
+    response = client.get("/download/alias.txt")
+    assert response.data == b"ok"
+    assert response.headers["Content-Disposition"] == "attachment; filename=alias.txt"
+
+
+# --- dotfiles -------------------------------------------------------------------------------------
+
+DOTFILES = {
+    ".env": b"SECRET_KEY=dotenv",
+    ".git/config": b"[remote] url=git@private",
+    "sub/.hidden/x.txt": b"hidden in a dot-folder",
+    ".well-known/.private": b"a dotfile inside .well-known",
+}
+
+
+@pytest.fixture
+def dotfiles(app: Erlen) -> Erlen:
+    """The static folder with :data:`DOTFILES` and a public ``.well-known/security.txt``."""
+    static = root(app) / "static"
+    for name, content in {**DOTFILES, ".well-known/security.txt": b"Contact: x"}.items():
+        (static / name).parent.mkdir(parents=True, exist_ok=True)
+        (static / name).write_bytes(content)
+    return app
+
+
+DOTFILE_URLS = [
+    "/static/.env",
+    "/static/%2eenv",
+    "/static/%2Eenv",
+    "/static/sub/../.env",
+    "/static/sub/%2e%2e/.env",
+    "/static/./.env",
+    "/static/.git/config",
+    "/static/%2egit%2fconfig",
+    "/static/sub/.hidden/x.txt",
+    "/static/.well-known/.private",
+    "/static/.well-known/../.env",
+]
+
+
+@pytest.mark.parametrize("url", DOTFILE_URLS)
+def test_dotfiles_are_404_by_default(dotfiles: Erlen, client: ErlenClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 404
+    assert not any(content in response.data for content in DOTFILES.values())
+
+
+def test_well_known_is_served(dotfiles: Erlen, client: ErlenClient) -> None:
+    response = client.get("/static/.well-known/security.txt")
+    assert (response.status_code, response.data) == (200, b"Contact: x")
+    assert client.get("/static/text.txt").data == TEXT  # dots inside names are fine
+
+
+def test_dotfiles_can_be_allowed_by_config(dotfiles: Erlen, client: ErlenClient) -> None:
+    dotfiles.config["SEND_FILE_ALLOW_DOTFILES"] = True
+    for name, content in DOTFILES.items():
+        assert client.get(f"/static/{name}").data == content
+    assert client.get("/static/../secret.txt").status_code == 404  # still inside the folder
+
+
+def test_dotfiles_can_be_allowed_per_call(dotfiles: Erlen, client: ErlenClient) -> None:
+    @dotfiles.get("/open/<path:name>")
+    def open_(name: str) -> Response:
+        return send_from_directory("static", name, allow_dotfiles=True)
+
+    @dotfiles.get("/closed/<path:name>")
+    def closed(name: str) -> Response:
+        return send_from_directory("static", name, allow_dotfiles=False)
+
+    dotfiles.config["SEND_FILE_ALLOW_DOTFILES"] = True
+    assert client.get("/open/.env").data == DOTFILES[".env"]
+    assert client.get("/closed/.env").status_code == 404
+    assert client.get("/closed/.well-known/security.txt").data == b"Contact: x"
+
+
+def test_safe_file_path_follows_links_inside_and_refuses_dotfiles(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "real.txt").write_bytes(b"real")
+    (folder / ".env").write_bytes(b"secret")
+    (tmp_path / "outside.txt").write_bytes(b"outside")
+    link(folder / "alias.txt", "real.txt")
+    link(folder / "out.txt", tmp_path / "outside.txt")
+    link(tmp_path / "folder-link", folder)
+    assert safe_file_path(folder, "alias.txt") == str(folder / "alias.txt")
+    assert safe_file_path(tmp_path / "folder-link", "alias.txt") == str(
+        tmp_path / "folder-link" / "alias.txt"
+    )
+    assert safe_file_path(folder, ".env", allow_dotfiles=True) == str(folder / ".env")
+    for name in (".env", "out.txt", ".", "sub/..", ""):
+        with pytest.raises(NotFound):
+            safe_file_path(folder, name)
+
+
+def test_a_path_without_symlinks_is_not_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The common case costs one ``lstat`` per segment, not a full ``realpath``."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "file.txt").write_bytes(b"x")
+
+    def no_realpath(path: str) -> str:
+        raise AssertionError(f"realpath({path!r})")
+
+    monkeypatch.setattr(os.path, "realpath", no_realpath)
+    assert safe_file_path(tmp_path, "sub/file.txt") == str(tmp_path / "sub" / "file.txt")
 
 
 # --- large files and how bodies are sent ---------------------------------------------------------

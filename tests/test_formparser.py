@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import typing as t
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -16,14 +16,17 @@ from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser as WerkzeugFormDataParser
 from werkzeug.http import parse_options_header
 from werkzeug.test import encode_multipart
+from werkzeug.utils import secure_filename
 
 from erlen import Erlen, Request, request
 from erlen.formparser import (
     SPOOL_SIZE,
     FormDataParser,
     MultipartParser,
+    UploadedFile,
     header_params,
     parse_urlencoded,
+    upload_filename,
 )
 from erlen.testing import ErlenClient
 
@@ -242,6 +245,60 @@ def test_filenames(disposition: str, name: str, filename: str) -> None:
     assert list(files) == [name]
     assert files[name].filename == filename
     assert files[name].read() == b"data"
+
+
+# --- multipart: uploaded file names --------------------------------------------------------------
+
+UPLOAD_NAMES = [
+    ("report.pdf", "report.pdf"),
+    ("../../../etc/cron.d/evil", "evil"),
+    ("/etc/passwd", "passwd"),
+    ("C:\\x\\evil.txt", "evil.txt"),
+    ("..\\..\\evil.txt", "evil.txt"),
+    ("C:evil.txt", "evil.txt"),
+    ("dir/C:..", ""),
+    ("evil\x00.txt", "evil.txt"),
+    ("a\r\nb\tc\x7f\x85.txt", "abc.txt"),
+    ("ev\x00il/../x", "x"),
+    (".", ""),
+    ("..", ""),
+    ("...", ""),
+    ("", ""),
+    ("x/", ""),
+    ("x/..", ""),
+    ("evil.txt. . ", "evil.txt"),
+    (".bashrc", ".bashrc"),
+    ("\u00e9t\u00e9 \u20ac.txt", "\u00e9t\u00e9 \u20ac.txt"),
+    ("a.b.c.tar.gz", "a.b.c.tar.gz"),
+]
+
+
+@pytest.mark.parametrize(("sent", "safe"), UPLOAD_NAMES)
+def test_upload_filename(sent: str, safe: str) -> None:
+    assert upload_filename(sent) == safe
+
+
+@pytest.mark.parametrize(("sent", "safe"), UPLOAD_NAMES)
+def test_parsed_upload_has_the_bare_name_and_keeps_the_sent_one(sent: str, safe: str) -> None:
+    disposition = f"form-data; name=\"f\"; filename*=UTF-8''{quote(sent, safe='')}"
+    _, files = parse(multipart(part(disposition, b"data")))
+    upload = files["f"]
+    assert isinstance(upload, UploadedFile)
+    assert (upload.filename, upload.raw_filename) == (safe, sent)
+    assert upload.read() == b"data"
+
+
+def test_stream_factory_receives_the_bare_name() -> None:
+    names: list[str | None] = []
+
+    def factory(*args: t.Any, filename: str | None = None, **kwargs: t.Any) -> t.IO[bytes]:
+        names.append(filename)
+        return io.BytesIO()
+
+    body = multipart(part('form-data; name="f"; filename="../../etc/cron.d/evil"', b"x"))
+    mimetype, options = parse_options_header(MULTIPART)
+    FormDataParser(factory).parse(io.BytesIO(body), mimetype, len(body), options)
+    assert names == ["evil"]
 
 
 def test_header_params() -> None:
@@ -516,6 +573,39 @@ def test_app_multipart(echo_app: Erlen, client: ErlenClient) -> None:
     }
 
 
+def test_app_upload_names_are_bare_and_the_sent_ones_kept(app: Erlen, client: ErlenClient) -> None:
+    @app.post("/save")
+    def save() -> dict[str, t.Any]:
+        return {
+            key: [
+                value.filename,
+                getattr(value, "raw_filename", None),
+                secure_filename(value.filename or ""),
+            ]
+            for key, value in request.files.items()
+        }
+
+    sent = {
+        "traversal": '="../../../etc/cron.d/evil"',
+        "windows": '="C:\\\\x\\\\evil.txt"',
+        "nul": "*=UTF-8''evil%00.txt%0D%0A",
+        "dots": '=".."',
+        "plain": '="r\u00e9sum\u00e9.pdf"',
+    }
+    body = multipart(
+        *(part(f'form-data; name="{key}"; filename{value}', b"x") for key, value in sent.items())
+    )
+    response = client.post("/save", data=body, content_type=MULTIPART)
+    assert response.status_code == 200
+    assert response.json == {
+        "traversal": ["evil", "../../../etc/cron.d/evil", "evil"],
+        "windows": ["evil.txt", "C:\\x\\evil.txt", "evil.txt"],
+        "nul": ["evil.txt", "evil\x00.txt\r\n", "evil.txt"],
+        "dots": ["", "..", ""],
+        "plain": ["r\u00e9sum\u00e9.pdf", "r\u00e9sum\u00e9.pdf", "resume.pdf"],
+    }
+
+
 def test_app_limits_are_413(echo_app: Erlen, client: ErlenClient) -> None:
     echo_app.config.update(MAX_FORM_PARTS=2, MAX_FORM_MEMORY_SIZE=100, MAX_CONTENT_LENGTH=10_000)
     assert client.post("/echo", data={"a": "1", "b": "2"}).status_code == 200
@@ -668,6 +758,7 @@ def test_multipart_equals_werkzeug(
     content_type_boundary, body = encode_multipart(MultiDict(items), boundary=boundary)
     assert content_type_boundary == boundary
     theirs_form, theirs_files = werkzeug_parse(body, f"multipart/form-data; boundary={boundary}")
+    # werkzeug keeps the name as sent; erlen keeps it as raw_filename.
     expected_files = [
         (key, value.filename, value.content_type, list(value.headers.items()), value.read())
         for key, value in theirs_files.items(multi=True)
@@ -678,11 +769,25 @@ def test_multipart_equals_werkzeug(
     fields, files = parser.parse(io.BytesIO(body))
     assert fields == list(theirs_form.items(multi=True))
     assert [
-        (key, value.filename, value.content_type, list(value.headers.items()), value.read())
+        (key, value.raw_filename, value.content_type, list(value.headers.items()), value.read())
         for key, value in files
     ] == expected_files
+    assert [value.filename for _, value in files] == [
+        upload_filename(t.cast(str, value.filename)) for _, value in theirs_files.items(multi=True)
+    ]
     form, _ = parse(body, f"multipart/form-data; boundary={boundary}")
     assert form == theirs_form
+
+
+@PROFILE
+@given(sent=st.text(max_size=40))
+def test_upload_filename_is_always_one_bare_name(sent: str) -> None:
+    name = upload_filename(sent)
+    assert "/" not in name and "\\" not in name
+    assert not any(ord(char) < 32 or 127 <= ord(char) < 160 for char in name)
+    assert name not in (".", "..") and not name.endswith((".", " "))
+    assert name in sent or not sent.isprintable()  # nothing is added, at most removed
+    assert upload_filename(name) == name
 
 
 @PROFILE

@@ -35,6 +35,9 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "MAX_FORM_MEMORY_SIZE": 500_000,
     "MAX_FORM_PARTS": 1_000,
     "SEND_FILE_MAX_AGE_DEFAULT": None,
+    # Secure default: send_from_directory and the static route answer 404 for dotfiles and
+    # dot-folders (.env, .git/), .well-known excepted.
+    "SEND_FILE_ALLOW_DOTFILES": False,
     "TRAP_BAD_REQUEST_ERRORS": None,
     "TRAP_HTTP_EXCEPTIONS": False,
     "EXPLAIN_TEMPLATE_LOADING": False,

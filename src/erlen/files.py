@@ -8,14 +8,15 @@ open file, read in chunks while it is sent (by the server's ``sendfile`` where i
 from __future__ import annotations
 
 import os
+import posixpath
 import secrets
+import stat
 import typing as t
 from collections.abc import Iterator
 from datetime import datetime
 
 from werkzeug.exceptions import NotFound, RequestedRangeNotSatisfiable
 from werkzeug.http import is_resource_modified, parse_range_header
-from werkzeug.security import safe_join
 from werkzeug.utils import send_file as _wz_send_file
 
 from .globals import current_app, request
@@ -156,19 +157,92 @@ def _byteranges(
         file.close()
 
 
-def safe_file_path(directory: os.PathLike[str] | str, path: str) -> str:
-    """The path of ``path`` inside ``directory``, or a 404 for anything that could leave it:
-    ``..`` segments, absolute paths, backslashes, drive names, NUL bytes."""
+#: Dot-named folders that stay servable: RFC 8615's ``.well-known`` (ACME challenges,
+#: ``security.txt``) is meant to be public and is often served from the static folder.
+PUBLIC_DOT_NAMES = frozenset({".well-known"})
+#: Segments that name no file (the path is normalized), so they are not dotfiles.
+_RELATIVE_SEGMENTS = frozenset({".", ".."})
+
+
+def safe_file_path(
+    directory: os.PathLike[str] | str, path: str, *, allow_dotfiles: bool = False
+) -> str:
+    """The path of the file ``path`` inside ``directory``, or a 404 for anything that could
+    leave it: ``..`` segments, absolute paths, backslashes, drive names, NUL bytes, and symlinks
+    to anything outside the folder (symlinks to files inside it are followed). Dotfiles and
+    dot-folders (``.env``, ``.git/config``) are a 404 too unless ``allow_dotfiles``;
+    ``.well-known`` is always allowed.
+
+    Use it before opening a file named by the client in a folder of your own."""
     if "\x00" in path or "\\" in path or (len(path) > 1 and path[1] == ":"):
         raise NotFound()
-    joined = safe_join(os.fspath(directory), path)
-    if joined is None or not os.path.isfile(joined):
+    if not allow_dotfiles and _names_a_dotfile(path):
         raise NotFound()
-    return joined
+    relative = posixpath.normpath(path)
+    if relative in _RELATIVE_SEGMENTS or relative.startswith(("/", "../")):
+        raise NotFound()
+    folder = os.fspath(directory)
+    if not _is_file_inside(folder, relative):
+        raise NotFound()
+    return os.path.join(folder, relative)
 
 
-def send_from_directory(directory: os.PathLike[str] | str, path: str, **kwargs: t.Any) -> Response:
+def _names_a_dotfile(path: str) -> bool:
+    """Whether a segment of ``path`` is a dotfile or dot-folder (other than ``.well-known``)."""
+    if not (path.startswith(".") or "/." in path):  # most paths: two scans, no split
+        return False
+    return any(
+        segment.startswith(".")
+        and segment not in _RELATIVE_SEGMENTS
+        and segment not in PUBLIC_DOT_NAMES
+        for segment in path.split("/")
+    )
+
+
+def _is_file_inside(folder: str, relative: str) -> bool:
+    """Whether the normalized ``relative`` path names a regular file inside ``folder``.
+
+    Each segment below the folder is looked at without following it, one ``lstat`` each, which
+    costs less than resolving the whole path. Only a path through a symlink is resolved in full
+    and compared with the folder. The folder itself may be a symlink (the app's choice, not the
+    client's); it is never cached, so a re-pointed folder is seen at once.
+    """
+    path = folder
+    mode = 0
+    for segment in relative.split("/"):
+        path = os.path.join(path, segment)
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return False
+        if stat.S_ISLNK(mode):
+            return _links_to_a_file_inside(folder, os.path.join(folder, relative))
+    return stat.S_ISREG(mode)
+
+
+def _links_to_a_file_inside(folder: str, path: str) -> bool:
+    real_path = os.path.realpath(path)
+    # A real path has no symlink in it, so one that starts with the folder as given is inside
+    # it; the folder is resolved only when it is not a real path itself.
+    inside = real_path.startswith(os.path.join(folder, "")) or real_path.startswith(
+        os.path.join(os.path.realpath(folder), "")
+    )
+    return inside and os.path.isfile(real_path)
+
+
+def send_from_directory(
+    directory: os.PathLike[str] | str,
+    path: str,
+    *,
+    allow_dotfiles: bool | None = None,
+    **kwargs: t.Any,
+) -> Response:
     """Send the file at ``path`` (which may come from the URL) inside ``directory``; a path
-    outside the folder or a missing file is a 404. Takes :func:`send_file`'s options."""
-    full_path = safe_file_path(os.path.join(current_app.root_path, directory), path)
-    return send_file(full_path, **kwargs)
+    outside the folder (also through a symlink), a dotfile or a missing file is a 404 (see
+    :func:`safe_file_path`). ``allow_dotfiles`` defaults to the ``SEND_FILE_ALLOW_DOTFILES``
+    setting. Takes :func:`send_file`'s options."""
+    app = current_app
+    if allow_dotfiles is None:
+        allow_dotfiles = bool(app.config["SEND_FILE_ALLOW_DOTFILES"])
+    folder = os.path.join(app.root_path, directory)
+    return send_file(safe_file_path(folder, path, allow_dotfiles=allow_dotfiles), **kwargs)

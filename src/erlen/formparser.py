@@ -24,7 +24,7 @@ from werkzeug.formparser import default_stream_factory
 
 ParseResult = tuple[t.IO[bytes], MultiDict[str, t.Any], MultiDict[str, t.Any]]
 Fields = list[tuple[str, str]]
-Files = list[tuple[str, FileStorage]]
+Files = list[tuple[str, "UploadedFile"]]
 
 
 class StreamFactory(t.Protocol):
@@ -67,6 +67,10 @@ _SIMPLE_DISPOSITION = re.compile(r'form-data; name="([^"\\%]*)"(?:; filename="([
 _FIELD_CHARSETS = frozenset({"ascii", "us-ascii", "utf-8", "iso-8859-1"})
 #: Charsets of an RFC 2231 ``filename*`` value, by the codec that decodes them.
 _EXT_CHARSETS = {"utf-8": "utf-8", "iso-8859-1": "latin-1", "us-ascii": "ascii"}
+#: Control characters (C0, DEL, C1), which an uploaded file's name loses.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A Windows drive at the start of a name (``C:evil.txt`` is relative to drive C's folder).
+_DRIVE = re.compile(r"[A-Za-z]:")
 
 
 def _requote(error: UnicodeError) -> tuple[str, int]:
@@ -200,6 +204,35 @@ def boundary_from(options: dict[str, str]) -> bytes:
     return boundary.encode("ascii")
 
 
+class UploadedFile(FileStorage):
+    """A file of a multipart body (in ``request.files``): werkzeug's ``FileStorage`` whose
+    ``filename`` is a bare name (see :func:`upload_filename`), so that a client cannot point
+    it into another folder; ``raw_filename`` is the name as the client sent it.
+
+    The name is still the client's choice: to store the file under it, pass it through
+    ``werkzeug.utils.secure_filename`` (or, better, store it under a name of your own).
+    """
+
+    raw_filename: str | None = None
+
+
+def upload_filename(sent: str) -> str:
+    """The name an uploaded file gets from the ``filename`` a client sent: its last path
+    segment (after ``/`` or ``\\``), without control characters (NUL included), a Windows
+    drive (``C:``) or trailing dots and spaces (Windows drops them, so ``..`` or ``x.txt.``
+    would name something else there).
+
+    ``../../etc/cron.d/evil`` becomes ``evil``, ``C:\\x\\evil.txt`` becomes ``evil.txt``, and
+    ``.``, ``..`` or nothing become ``""``: the same as a form sent without a file, which
+    ``if not file.filename`` catches. Letters of any script and inner dots are kept.
+    """
+    name = _CONTROL_CHARACTERS.sub("", sent)
+    name = name[max(name.rfind("/"), name.rfind("\\")) + 1 :]
+    if _DRIVE.match(name):
+        name = name[2:]
+    return name.rstrip(". ")
+
+
 class _Part(t.NamedTuple):
     name: str | None
     filename: str | None
@@ -284,12 +317,14 @@ class MultipartParser:
             elif part.name is None:
                 closed = self._data(_Discard())
             else:
-                upload = self._upload = _Upload(self, part)
+                filename = upload_filename(part.filename)
+                upload = self._upload = _Upload(self, part, filename)
                 closed = self._data(upload)
                 self._upload = None
-                storage = FileStorage(
-                    upload.file(), part.filename, part.name, headers=Headers(part.headers)
+                storage = UploadedFile(
+                    upload.file(), filename, part.name, headers=Headers(part.headers)
                 )
+                storage.raw_filename = part.filename
                 files.append((part.name, storage))
 
     def unread(self) -> int | None:
@@ -588,7 +623,7 @@ class _Upload:
 
     __slots__ = ("capacity", "data", "memory", "parser", "spooled")
 
-    def __init__(self, parser: MultipartParser, part: _Part) -> None:
+    def __init__(self, parser: MultipartParser, part: _Part, filename: str) -> None:
         self.parser = parser
         self.data = b""
         self.memory: io.BytesIO | None = None
@@ -603,7 +638,7 @@ class _Upload:
             self.spooled = factory(
                 total_content_length=parser.content_length,
                 content_type=part.content_type,
-                filename=part.filename,
+                filename=filename,
                 content_length=length or 0,
             )
 

@@ -1,6 +1,7 @@
 """Fuzz target: a ``multipart/form-data`` body, parsed by ``erlen.formparser.MultipartParser``.
-Fails (raises) when parsing raises anything but a 400 or a 413, or when the result (or the
-error) depends on the size of the chunks the body is read in.
+Fails (raises) when parsing raises anything but a 400 or a 413, when the result (or the error)
+depends on the size of the chunks the body is read in, or when an uploaded file's name is not
+one bare name (a separator, a control character, ``.`` or ``..``).
 
 The boundary is the first line of the input without its leading ``--`` (``XX`` when the input
 does not start with one), so that mutations also reach the boundary.
@@ -44,6 +45,9 @@ SEEDS: list[bytes] = [
     b'--XX\r\nContent-Disposition: form-data; name="f"; filename="b.bin"\r\n\r\n'
     + bytes(range(256))
     + b"\r\n--XX--\r\n",
+    b'--XX\r\nContent-Disposition: form-data; name="f"; filename="../..\\C:\\x/..\x00"\r\n\r\n'
+    b"x\r\n--XX\r\nContent-Disposition: form-data; name=g; filename*=UTF-8''..%2F%00%1F.env\r\n"
+    b"\r\ny\r\n--XX--\r\n",
 ]
 TOKENS = [
     b"\r\n",
@@ -70,6 +74,11 @@ TOKENS = [
     b'name="',
     b'filename="',
     b"filename*=UTF-8''",
+    b"../",
+    b"..\\",
+    b"C:",
+    b"%2F",
+    b"%00",
     b"Content-Type: text/plain; charset=iso-8859-1",
 ]
 
@@ -104,7 +113,18 @@ def outcome(body: bytes, boundary: bytes, chunk_size: int) -> t.Any:
     result = [(key, value.filename, value.content_type, value.read()) for key, value in files]
     for _, storage in files:
         storage.close()
+        assert_bare_name(storage.filename, storage.raw_filename)
     return fields, result
+
+
+def assert_bare_name(name: str | None, sent: str | None) -> None:
+    """An uploaded file's name is the bare name of what was sent: no folder, no control."""
+    from erlen.formparser import upload_filename
+
+    assert name is not None and sent is not None, (name, sent)
+    assert name == upload_filename(sent), (name, sent)
+    assert "/" not in name and "\\" not in name and name not in (".", ".."), (name, sent)
+    assert all(ord(char) >= 32 and not 127 <= ord(char) < 160 for char in name), (name, sent)
 
 
 def run_one(data: bytes) -> None:

@@ -8,7 +8,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from fuzz_multipart import SEEDS, boundary_of, builtin_fuzz, outcome, run_one
+from fuzz_multipart import SEEDS, assert_bare_name, boundary_of, builtin_fuzz, outcome, run_one
 from fuzzing import FUZZ_SECONDS, run_atheris
 
 TARGET = Path(__file__).with_name("fuzz_multipart.py")
@@ -19,6 +19,15 @@ def test_seeds_parse_the_same_in_every_chunk_size() -> None:
         run_one(seed)
     assert outcome(SEEDS[0], b"XX", 1 << 16) == ([("a", "1")], [])
     assert outcome(SEEDS[1], b"XX", 1) == ([], [("f", "a.txt", "text/plain", b"hello")])
+    _, files = outcome(SEEDS[-1], b"XX", 7)  # names that try to leave the folder
+    assert [(key, name) for key, name, _, _ in files] == [("f", ""), ("g", ".env")]
+
+
+def test_target_fails_on_a_name_with_a_folder() -> None:
+    """The name check is not vacuous."""
+    with pytest.raises(AssertionError):
+        assert_bare_name("etc/passwd", "/etc/passwd")
+    assert_bare_name("passwd", "/etc/passwd")
 
 
 def test_boundary_of() -> None:

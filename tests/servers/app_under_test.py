@@ -131,7 +131,8 @@ async def async_hello() -> str:
     return "Hello from an async view!"
 
 
-#: The folder /public/<path> serves (the path traversal tests try to leave it).
+#: The folder /public/<path> serves (the path traversal tests try to leave it; its symlinks
+#: and dotfiles are for test_files_servers.py).
 PUBLIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "public")
 
 
