@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import re
 import tempfile
 import typing as t
 from pathlib import Path
@@ -150,6 +151,14 @@ def build_app() -> Erlen:
         if request.path.startswith("/admin"):
             abort(403)
 
+    @app.get(ECHO_HEADER_PATH.decode())
+    def echo_header() -> t.Any:
+        return "echoed", {"X-Echo": request.args.get("v", "")}
+
+    @app.get("/redirect-to")
+    def redirect_to() -> t.Any:
+        return redirect(request.args.get("target", "/"))
+
     @app.get("/admin/panel")
     def admin_panel() -> bytes:
         return ADMIN_BODY
@@ -162,6 +171,10 @@ def build_app() -> Erlen:
 
     app.register_blueprint(hooks)
     return app
+
+
+#: A view that sets a header from the query string (``?v=``): a 500 is its bug, not unsafe.
+ECHO_HEADER_PATH = b"/echo-header"
 
 
 @dataclasses.dataclass
@@ -321,8 +334,22 @@ def check_good_request(app: Erlen) -> None:
         assert (result.status, result.body) == (200, b'{"json":{"a":1}}\n'), (name, result)
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+
+def assert_headers_safe(results: dict[str, Result], what: object) -> None:
+    """Every header sent is a token and a value without control characters (RFC 9110)."""
+    for name, result in results.items():
+        assert result.status < 500 or b"Traceback" not in result.body, (name, what)
+        for header, value in result.headers:
+            assert _HEADER_NAME.fullmatch(header), (name, what, header)
+            assert _HEADER_VALUE.fullmatch(value), (name, what, header, value)
+
+
 def assert_sane(results: dict[str, Result], what: object) -> None:
-    """No 5xx, no leak, no view behind the admin check, on either path."""
+    """No 5xx, no leak, no view behind the admin check, no unsafe header, on either path."""
+    assert_headers_safe(results, what)
     for name, result in results.items():
         assert result.body != ADMIN_BODY, (name, what)
         assert result.status < 500, (name, what, result.status, result.body[:300])

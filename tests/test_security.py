@@ -961,6 +961,10 @@ def test_header_values_with_newlines_are_refused(
         if way == "cookie":  # the cookie value is quoted, so no new header can start
             assert response.status_code in (200, 500)
             continue
+        if way == "redirect":  # a URL loses CR and LF as browsers parse it, and is encoded
+            assert response.status_code == 302
+            assert response.headers["Location"] == "ainjected:%20yes"
+            continue
         assert response.status_code == 500
         assert b"Injected" not in response.data
         assert b"newline" not in response.data

@@ -33,6 +33,7 @@ from .lifespan import Lifecycle, LifespanFactory, serving
 from .logging import create_logger
 from .protocols.asgi import response_from_asgi_app, serve_asgi
 from .protocols.wsgi import request_from_environ, serve_wsgi
+from .response_headers import drop_unsafe_headers, location_value, refuse_unsafe_headers
 from .responses import response_from_value
 from .routing import Rule, UrlMap
 from .scaffold import Scaffold, find_package, package_folder, setupmethod
@@ -539,7 +540,9 @@ class Erlen(Scaffold):
         return response_from_value(self, rv)
 
     def redirect(self, location: str, code: int = 302) -> Response:
-        """A redirect response to ``location``; :func:`erlen.redirect` calls this."""
+        """A redirect response to ``location``; :func:`erlen.redirect` calls this. A target
+        with non-ASCII or control characters is percent-encoded into a valid ``Location``."""
+        location = location_value(location)
         return t.cast(Response, _wz_redirect(location, code, Response=self.response_class))  # type: ignore[arg-type]
 
     def make_default_options_response(self) -> Response:
@@ -878,26 +881,33 @@ class Erlen(Scaffold):
     async def _finalize(
         self, ctx: RequestContext, rv: t.Any, invoke: Invoker, from_error_handler: bool = False
     ) -> Response:
-        """The view's (or error handler's) return value as the response, after-hooks run."""
+        """The view's (or error handler's) return value as the response, after-hooks run, its
+        headers checked (see :mod:`erlen.response_headers`)."""
         request = ctx.request
         response = self.make_response(rv)
         add_security_headers(self, request, response)
-        if not (
+        if (
             ctx._after_request_functions
             or (self.after_request_funcs and _registered_for(request, self.after_request_funcs))
             or ctx._session is not None  # (ctx.session_opened, without the call)
             or (request_finished.receivers and has_receivers(request_finished, self))
             or self._overrides
         ):
-            return response
-        try:
-            if "process_response" in self._overrides:
-                return t.cast(Response, await invoke(self.process_response, response))
-            return await self._process_response(ctx, response, invoke)
-        except Exception:
-            if not from_error_handler:
-                raise
-            self.logger.exception("Request finalizing failed with an error while handling an error")
+            try:
+                if "process_response" in self._overrides:
+                    response = await invoke(self.process_response, response)
+                else:
+                    response = await self._process_response(ctx, response, invoke)
+            except Exception:
+                if not from_error_handler:
+                    raise
+                self.logger.exception(
+                    "Request finalizing failed with an error while handling an error"
+                )
+        if from_error_handler:
+            drop_unsafe_headers(response.headers)  # the error page goes out in any case
+        else:
+            refuse_unsafe_headers(response.headers)
         return response
 
     async def _process_response(

@@ -25,6 +25,7 @@ from werkzeug.http import dump_cookie, http_date
 
 from .json.provider import _http_date
 from .json.tag import TaggedJSONSerializer
+from .response_headers import check_cookie_domain
 
 T = t.TypeVar("T")
 
@@ -281,6 +282,7 @@ class _CookieLayout(t.NamedTuple):
 
 def _cookie_layout(settings: tuple[t.Any, ...]) -> _CookieLayout:
     name, domain, path, secure, httponly, samesite, partitioned = settings
+    check_cookie_domain(domain)  # SESSION_COOKIE_DOMAIN: refused if attributes could hide in it
     options = {
         "domain": domain,
         "path": path,

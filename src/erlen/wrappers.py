@@ -31,8 +31,11 @@ from werkzeug.utils import cached_property, get_content_type
 
 from .globals import _cv_app
 from .headers import RequestHeaders, WSGIRequestHeaders
+from .response_headers import check_cookie_domain
 
 if t.TYPE_CHECKING:
+    from datetime import datetime, timedelta
+
     from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.exceptions import HTTPException
     from werkzeug.formparser import FormDataParser
@@ -393,6 +396,26 @@ class Response(SansIOResponse):
 
     #: Werkzeug's default for ``Location`` headers; erlen sends relative locations as given.
     autocorrect_location_header = False
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: timedelta | int | None = None,
+        expires: str | datetime | int | float | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Set a cookie (werkzeug's ``set_cookie``). A ``domain`` that is not a host name is
+        refused with :class:`ValueError` (werkzeug quotes ``path`` and checks ``samesite``)."""
+        check_cookie_domain(domain)
+        super().set_cookie(
+            key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
+        )
 
     def __init__(
         self,

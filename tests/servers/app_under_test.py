@@ -260,3 +260,19 @@ if os.environ.get(LIFESPAN_LOG_ENV):
     def lifespan_request() -> str:
         _record("request")
         return "recorded"
+
+
+@app.get("/redirect-to")
+def redirect_to() -> t.Any:
+    """A redirect to the target the client chose (percent-encoded into a valid Location)."""
+    from erlen import redirect
+
+    return redirect(request.args["target"])
+
+
+@app.get("/header-from-input")
+def header_from_input() -> t.Any:
+    """A header whose value comes from the query string: refused when it cannot be sent."""
+    response = app.response_class("header set")
+    response.headers._list.append(("X-Echo", request.args["value"]))
+    return response
