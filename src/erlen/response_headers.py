@@ -98,9 +98,17 @@ def check_cookie_domain(domain: str | None) -> None:
 def location_value(location: str) -> str:
     """``location`` as a valid ``Location`` value: non-ASCII characters (an IRI), spaces and
     control characters percent-encoded, as browsers send them."""
-    if location.isascii() and location.isprintable() and " " not in location:
+    if _is_valid_location(location):
         return location
     try:
-        return iri_to_uri(location)
+        location = iri_to_uri(location)
     except ValueError:  # an authority urllib cannot split (a port that is not a number)
-        return quote(location, safe="!#$%&'()*+,/:;=?@[]~")
+        pass
+    if _is_valid_location(location):
+        return location
+    # What iri_to_uri leaves (a control character in the host): encoded as it stands.
+    return quote(location, safe="!#$%&'()*+,/:;=?@[]~")
+
+
+def _is_valid_location(location: str) -> bool:
+    return location.isascii() and location.isprintable() and " " not in location
