@@ -65,6 +65,8 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "MAX_JSON_DEPTH": 64,
     "MAX_QUERY_PARAMETERS": 1_000,
     "MAX_HEADER_COUNT": 100,
+    # Bytes of the header fields' names and values (431 over it): as nginx's default buffers.
+    "MAX_HEADER_SIZE": 32 * 1024,
     # Seconds an ASGI request body may stall between chunks (408 after that).
     "BODY_READ_TIMEOUT": 30.0,
     # Proxies in front of the app whose X-Forwarded-*/Forwarded headers are believed.

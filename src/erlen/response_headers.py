@@ -11,6 +11,7 @@ header's name); the response is never sent.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import typing as t
 from urllib.parse import quote
@@ -100,10 +101,8 @@ def location_value(location: str) -> str:
     control characters percent-encoded, as browsers send them."""
     if _is_valid_location(location):
         return location
-    try:
+    with contextlib.suppress(ValueError):  # an authority urllib cannot split (a bad port)
         location = iri_to_uri(location)
-    except ValueError:  # an authority urllib cannot split (a port that is not a number)
-        pass
     if _is_valid_location(location):
         return location
     # What iri_to_uri leaves (a control character in the host): encoded as it stands.

@@ -109,8 +109,12 @@ def _check_token(request: Request) -> None:
 # --- response headers ---------------------------------------------------------------------------
 
 
-def add_security_headers(app: Erlen, request: Request, response: Response) -> None:
-    """Add the configured default headers that the response does not set itself."""
+def add_security_headers(
+    app: Erlen, request: Request | None, response: Response, scheme: str = "http"
+) -> None:
+    """Add the configured default headers that the response does not set itself. ``request``
+    is ``None`` for a response made before there is one (a request the adapter refused), and
+    ``scheme`` is then the connection's."""
     config = app.config
     defaults, default_pairs = _default_headers(app, config["SECURITY_HEADERS"])
     hsts = config["HSTS"]
@@ -127,10 +131,11 @@ def add_security_headers(app: Erlen, request: Request, response: Response) -> No
         extra = defaults
     else:
         extra = added = list(defaults)
-        if hsts is not None and request.scheme == "https":
+        if hsts is not None and (scheme if request is None else request.scheme) == "https":
             added.append(_checked("Strict-Transport-Security", hsts))
         if csp is not None:
-            nonced = csp.replace("{nonce}", csp_nonce())
+            nonce = secrets.token_urlsafe(16) if request is None else csp_nonce()
+            nonced = csp.replace("{nonce}", nonce)
             added.append(_checked("Content-Security-Policy", nonced))
     present = _BASIC_HEADERS if basic else {name.lower() for name, _value in pairs}
     for lower, name, value in extra:

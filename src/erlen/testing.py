@@ -86,6 +86,15 @@ class EnvironBuilder(WerkzeugEnvironBuilder):
     def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         return self.app.json.dumps(obj, **kwargs)
 
+    def get_environ(self) -> WSGIEnvironment:
+        environ = super().get_environ()
+        overrides = self.environ_overrides or {}
+        if environ.get("HTTP_TRANSFER_ENCODING") and "CONTENT_LENGTH" not in overrides:
+            # A client sends a chunked body without a length; with both, erlen refuses the
+            # request as ambiguous (see erlen.protocols.screening).
+            environ.pop("CONTENT_LENGTH", None)
+        return environ
+
 
 async def run_asgi(app: Erlen, environ: WSGIEnvironment) -> tuple[list[bytes], str, Headers]:
     """Send the request described by ``environ`` through ``app.asgi_app``; return the body

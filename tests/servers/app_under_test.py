@@ -21,11 +21,14 @@ from erlen.sse import EventStream, ServerSentEvent
 
 #: The body limit; the over-limit tests send a little more than this.
 MAX_CONTENT_LENGTH = 1024 * 1024
+#: Under every server's own limit, so that erlen's is the one tested.
+MAX_HEADER_COUNT = 50
 #: Default number of chunks of /stream and /astream.
 STREAM_CHUNKS = 8
 
 app = Erlen(__name__)
 app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+app.config["MAX_HEADER_COUNT"] = MAX_HEADER_COUNT
 
 #: The ASGI application callable, for servers that need it named explicitly.
 asgi = app.asgi_app

@@ -225,22 +225,15 @@ def test_broken_percent_encoding_in_the_query(server: RunningServer, query: str)
 def test_huge_header(server: RunningServer) -> None:
     data = request_bytes("GET", "/", [("X-Huge", "x" * 100_000)])
     response = exchange(server, data)
-    if response.status is not None and response.status < 300:
-        # The server accepted a 100 KB header (granian buffers up to ~400 KB by default).
-        assert response.status == 200, response.describe()
-        assert response.body == b"Hello, servers!"
-    else:
-        assert_rejected(response, server)
+    # Refused by the server, or by erlen (MAX_HEADER_SIZE) when the server lets it through.
+    assert_rejected(response, server)
     assert_still_serving(server)
 
 
 def test_many_headers(server: RunningServer) -> None:
     headers = [(f"X-Header-{index}", "v" * 50) for index in range(500)]
     response = exchange(server, request_bytes("GET", "/", headers))
-    if response.status is not None and response.status < 300:
-        assert response.body == b"Hello, servers!"
-    else:
-        assert_rejected(response, server)
+    assert_rejected(response, server)  # by the server, or by erlen (MAX_HEADER_COUNT)
     assert_still_serving(server)
 
 

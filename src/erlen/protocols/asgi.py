@@ -8,13 +8,12 @@ import os
 import typing as t
 from collections.abc import AsyncIterable, AsyncIterator
 
-from werkzeug.exceptions import RequestHeaderFieldsTooLarge
-
 from ..concurrency import iterate_in_worker, run_in_worker
 from ..ctx import RequestContext
 from ..wrappers import encode_chunk, sends_no_body
 from .asgi_request import FileChunks, RequestBody, encode_headers, request_from_scope
 from .asgi_websocket import serve_websocket
+from .screening import refusal, screen_scope_headers
 from .wsgi import scope_from_environ
 
 if t.TYPE_CHECKING:
@@ -87,10 +86,10 @@ async def serve_asgi(app: Erlen, scope: Scope, receive: Receive, send: Send) -> 
 
 
 async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
-    limit = app.config["MAX_HEADER_COUNT"]
-    if limit and len(scope["headers"]) > limit:
-        refusal = RequestHeaderFieldsTooLarge(f"More than {limit} headers.")
-        await _send_response(app.make_response(refusal), scope, receive, send)
+    refused = screen_scope_headers(app.config, scope["headers"])
+    if refused is not None:
+        response = refusal(app, refused, scope.get("scheme", "http"))
+        await _send_response(response, scope, receive, send)
         return
     body = RequestBody(scope, receive)
     ctx = RequestContext(app, request_from_scope(app.request_class, scope, body))

@@ -14,7 +14,6 @@ from werkzeug.exceptions import (
     ClientDisconnected,
     HTTPException,
     RequestEntityTooLarge,
-    RequestHeaderFieldsTooLarge,
 )
 from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
@@ -22,6 +21,7 @@ from ..concurrency import call_inline, drive, iterate_on_thread_loop
 from ..ctx import RequestContext
 from ..wrappers import encode_chunk, sends_no_body
 from .request_path import canonical_path
+from .screening import refusal, screen_environ
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -156,10 +156,9 @@ def serve_wsgi(
     it."""
     if not app.lifecycle.started:
         app.lifecycle.start_for_wsgi(environ.get(TEST_CLIENT_KEY) is True)
-    limit = app.config["MAX_HEADER_COUNT"]
-    # An environ holds about 20 keys besides the headers: count only when it is large.
-    if limit and len(environ) > limit + 20 and _header_count(environ) > limit:
-        response = app.make_response(RequestHeaderFieldsTooLarge(f"More than {limit} headers."))
+    refused = screen_environ(app.config, environ)
+    if refused is not None:
+        response = refusal(app, refused, environ.get("wsgi.url_scheme", "http"))
         start_response(response.status, list(response.headers._list))
         return list(response.iter_encoded())
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
@@ -182,10 +181,6 @@ def serve_wsgi(
 
 # What _handle decided about the body.
 _NO_BODY, _STREAMED, _KNOWN = object(), object(), object()
-
-
-def _header_count(environ: WSGIEnvironment) -> int:
-    return sum(1 for key in environ if key.startswith("HTTP_"))
 
 
 def _streams(response: Response, environ: WSGIEnvironment) -> bool:
