@@ -115,7 +115,8 @@ def test_a_chunked_request_is_still_served(server: RunningServer) -> None:
     data = (
         b"POST /echo-json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-        + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        + b"%x\r\n%s\r\n0\r\n\r\n"
+        % (len(body), body)
     )
     response = exchange(server, data)
     assert response.status == 200, f"{server.name}: {response.describe()}\n{server.log()}"
