@@ -121,6 +121,12 @@ def assert_rejected(response: RawResponse, server: RunningServer, *accepted: int
 _log_offsets: dict[str, int] = {}
 
 
+def skip_logged_errors(server: RunningServer) -> None:
+    """Let :func:`assert_no_app_error_logged` ignore what is logged so far (errors that a test
+    provoked on purpose)."""
+    _log_offsets[server.name] = len(server.log_path.read_text(errors="replace"))
+
+
 def assert_no_app_error_logged(server: RunningServer) -> None:
     """No unhandled exception was logged by the app since the last check (erlen logs them as
     "Exception on <path> [<method>]", also after a response has started)."""
