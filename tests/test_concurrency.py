@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from erlen import Erlen, g, request
-from erlen.concurrency import is_async_callable, iterate_in_worker
+from erlen.concurrency import is_async_callable
 from erlen.testing import AsyncClient, ErlenClient
 
 # --- WSGI path: async views on the thread's own loop ---------------------------------------------
@@ -302,43 +302,3 @@ async def _async_gen() -> AsyncIterator[int]:
 def test_is_async_callable(func: t.Any, expected: bool) -> None:
     assert is_async_callable(func) is expected
     assert is_async_callable(func) is expected  # the cached answer is the same
-
-
-def test_cancelled_iteration_closes_the_generator_after_its_running_step() -> None:
-    """A consumer cancelled while a step runs in its thread (a client gone mid-stream): the
-    generator is closed, its ``finally`` runs, once that step has ended."""
-
-    stepping = threading.Event()
-    release = threading.Event()
-    finished: list[str] = []
-
-    def chunks() -> t.Iterator[str]:
-        try:
-            yield "first"
-            stepping.set()
-            release.wait(5)  # the second step blocks in its thread
-            yield "second"
-        finally:
-            finished.append("closed")
-
-    async def main() -> None:
-        stream = iterate_in_worker(chunks())
-
-        async def consume() -> None:
-            async for _chunk in stream:
-                pass
-
-        task = asyncio.ensure_future(consume())
-        for _ in range(500):  # bounded: until the second step is running
-            if stepping.is_set():
-                break
-            await asyncio.sleep(0.01)
-        task.cancel()
-        await asyncio.sleep(0.05)
-        release.set()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        await stream.aclose()
-
-    asyncio.run(main())
-    assert finished == ["closed"]

@@ -109,6 +109,10 @@ def build(
             async def after(response: t.Any) -> t.Any:
                 response.headers[c.HOOK_HEADER] = "1"
                 return response
+
+            @app.teardown_request
+            async def teardown(error: t.Any) -> None:
+                g.pop("user", None)
         else:
 
             @app.before_request
@@ -119,6 +123,10 @@ def build(
             def after(response: t.Any) -> t.Any:
                 response.headers[c.HOOK_HEADER] = "1"
                 return response
+
+            @app.teardown_request
+            def teardown(error: t.Any) -> None:
+                g.pop("user", None)
 
         @view("/hooks")
         def hooks() -> str:

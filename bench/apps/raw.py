@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 
 from . import common as c
@@ -103,7 +105,11 @@ def build_wsgi(scenario: str) -> t.Any:
     return app
 
 
-def build_asgi(scenario: str) -> t.Any:
+def build_asgi(scenario: str, round_trip: bool = False) -> t.Any:
+    """The raw ASGI callable; with ``round_trip``, it also makes one call of a no-op in a worker
+    thread per request (``loop.run_in_executor``): the floor of any ``def`` view under ASGI."""
+    pool = ThreadPoolExecutor(4) if round_trip else None
+
     async def app(scope: dict[str, t.Any], receive: t.Any, send: t.Any) -> None:
         kind = scope["type"]
         if kind == "websocket":
@@ -122,6 +128,8 @@ def build_asgi(scenario: str) -> t.Any:
             if not message.get("more_body"):
                 break
         body = b"".join(parts)
+        if pool is not None:
+            await asyncio.get_running_loop().run_in_executor(pool, int)
         status, out, data = handle(scenario, scope["method"], scope["path"], headers, body)
         await send(
             {
@@ -155,7 +163,7 @@ async def _echo(receive: t.Any, send: t.Any) -> None:
             return
 
 
-def build(scenario: str, interface: str) -> t.Any:
+def build(scenario: str, interface: str, round_trip: bool = False) -> t.Any:
     if scenario == "ws" and interface == "wsgi":
         raise c.NotSupported("WSGI has no WebSockets")
-    return build_wsgi(scenario) if interface == "wsgi" else build_asgi(scenario)
+    return build_wsgi(scenario) if interface == "wsgi" else build_asgi(scenario, round_trip)

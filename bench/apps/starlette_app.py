@@ -125,3 +125,36 @@ def build(scenario: str) -> t.Any:
     else:
         raise c.NotSupported(f"unknown scenario {scenario}")
     return Starlette(routes=routes, middleware=middleware)
+
+
+def build_sync(scenario: str) -> t.Any:
+    """Starlette with ``def`` endpoints (run in its thread pool), for the scenarios a ported
+    Flask app keeps sync: hello, hooks (the middleware above) and a sync generator stream."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse, StreamingResponse
+    from starlette.routing import Route
+
+    middleware: list[t.Any] = []
+    if scenario == "hello":
+
+        def hello(request: t.Any) -> t.Any:
+            return PlainTextResponse(c.HELLO)
+
+        route = Route("/", hello)
+    elif scenario == "hooks":
+
+        def hooks(request: t.Any) -> t.Any:
+            return PlainTextResponse(f"hooked:{request.state.user}")
+
+        route = Route("/hooks", hooks)
+        middleware.append(Middleware(HookMiddleware))
+    elif scenario == "stream":
+
+        def stream(request: t.Any) -> t.Any:
+            return StreamingResponse(c.stream_chunks(), media_type="text/plain")
+
+        route = Route("/stream", stream)
+    else:
+        raise c.NotSupported(f"no def variant of {scenario}")
+    return Starlette(routes=[route], middleware=middleware)

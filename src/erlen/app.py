@@ -171,6 +171,8 @@ class Erlen(Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        #: Per endpoint, whether its requests run in a worker under ASGI (_runs_in_worker).
+        self._worker_plans: dict[str, bool] = {}
         self._find_overrides()
         self.before_serving_funcs: list[Callable[[], t.Any]] = []
         self.after_serving_funcs: list[Callable[[], t.Any]] = []
@@ -765,9 +767,8 @@ class Erlen(Scaffold):
         or handler. Returns what the hook or the view returned."""
         request = ctx.request
         config = self.config
-        if config["TRUSTED_PROXIES"] or config["TRUSTED_HOSTS"]:
-            screen_request(self, request)
-        self._match_request(ctx)
+        if not ctx.routed:
+            self._route(ctx)
         if config["CROSS_SITE_PROTECTION"] and (
             request.method not in SAFE_METHODS or request.is_websocket
         ):
@@ -809,6 +810,50 @@ class Erlen(Scaffold):
             return invoke(self.make_default_options_response)
         view = self.view_functions[rule.endpoint]
         return invoke(view, **request.view_args)  # type: ignore[arg-type]
+
+    def _route(self, ctx: RequestContext) -> None:
+        """Take the proxy headers, check the host, match the URL: what the pipeline needs to
+        know before anything of the app runs."""
+        config = self.config
+        if config["TRUSTED_PROXIES"] or config["TRUSTED_HOSTS"]:
+            screen_request(self, ctx.request)
+        self._match_request(ctx)
+        ctx.routed = True
+
+    def _runs_in_worker(self, ctx: RequestContext) -> bool:
+        """Whether, under ASGI, the request's pipeline runs in one worker-thread call (see
+        :class:`~erlen.concurrency.LoopHopInvoker`) rather than on the loop: when its view is
+        sync and so is a hook or teardown function that runs with it. (A sync view alone costs
+        one round trip either way, and the pipeline runs faster on the loop's thread.) Routes
+        the request to know; a request refused while routing is left to the pipeline."""
+        try:
+            self._route(ctx)
+        except Exception:
+            return False
+        rule = ctx.request.url_rule
+        if rule is None:
+            return False
+        plan = self._worker_plans.get(rule.endpoint)
+        if plan is None:
+            plan = self._worker_plans[rule.endpoint] = self._plan_worker(ctx.request)
+        return plan
+
+    def _plan_worker(self, request: Request) -> bool:
+        """:meth:`_runs_in_worker` for the requests of one endpoint (the functions that run
+        with a view are known once the app serves)."""
+        view = self.view_functions.get(request.endpoint)  # type: ignore[arg-type]
+        if view is None or is_async_callable(view):
+            return False
+        if self._overrides:  # a method of the pipeline that a subclass or extension replaced
+            return True
+        names = (None, *request.blueprints)
+        functions = [
+            *(f for name in names for f in self.before_request_funcs.get(name, ())),
+            *(f for name in names for f in self.after_request_funcs.get(name, ())),
+            *(f for name in names for f in self.teardown_request_funcs.get(name, ())),
+            *self.teardown_appcontext_funcs,
+        ]
+        return any(not is_async_callable(function) for function in functions)
 
     def _match_request(self, ctx: RequestContext) -> None:
         request = ctx.request

@@ -5,9 +5,12 @@ The request pipeline is a coroutine. An *invoker* decides how it calls a user fu
 - :func:`call_inline` (WSGI): sync functions are called directly; async ones run to completion on
   an event loop owned by the current thread and reused across requests. Nothing in the pipeline
   ever suspends, so :func:`drive` finishes it with a single ``send(None)``, no loop involved.
-- :class:`WorkerInvoker` (ASGI): async functions are awaited on the server's loop; sync ones run
-  in a bounded worker thread pool (:func:`run_in_worker`) with the context copied, so they never
-  block the loop.
+- :class:`WorkerInvoker` (ASGI, a request whose view is async): the pipeline runs on the
+  server's loop; async functions are awaited there, sync ones run in a bounded worker thread pool
+  (:func:`run_in_worker`) with the context copied, so they never block the loop.
+- :class:`LoopHopInvoker` (ASGI, a request whose view is sync): the whole pipeline is driven in
+  one worker-thread call, like the WSGI one; sync functions are called there, async ones hop to
+  the server's loop.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import functools
 import inspect
 import threading
 import typing as t
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from types import CoroutineType
 
 T = t.TypeVar("T")
@@ -120,6 +123,15 @@ async def run_in_worker(func: Callable[..., T], /, *args: t.Any, **kwargs: t.Any
     return await loop.run_in_executor(_worker_pool(), call)
 
 
+def run_in_context(
+    context: contextvars.Context, func: Callable[..., T], /, *args: t.Any
+) -> asyncio.Future[T]:
+    """Run a sync function in the worker pool inside ``context`` itself, not a copy: the worker
+    calls of one request share what they set (the request context pushed by the first is
+    popped by the last)."""
+    return asyncio.get_running_loop().run_in_executor(_worker_pool(), context.run, func, *args)
+
+
 async def call_here(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
     """An invoker for code already on a thread that may block (the lifecycle's own loop thread
     under WSGI): sync functions are called here, async ones awaited."""
@@ -156,6 +168,39 @@ class WorkerInvoker:
 call_in_worker = WorkerInvoker()
 
 
+class LoopHopInvoker:
+    """The ASGI invoker of a pipeline driven in a worker thread (a request whose view is sync):
+    sync functions are called in place, so a request of sync hooks and a sync view costs one
+    worker round trip in all; async ones hop to the server's loop, the worker waiting for them,
+    after ``before_async`` (the body reads itself there)."""
+
+    __slots__ = ("_before_async", "_loop")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, before_async: Callable[[], Awaitable[None]]
+    ) -> None:
+        self._loop = loop
+        self._before_async = before_async
+
+    async def __call__(self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        result = func(*args, **kwargs)
+        if type(result) is CoroutineType:
+            return self.on_loop(result)
+        return result
+
+    def on_loop(self, coro: Coroutine[t.Any, t.Any, T]) -> T:
+        """Run ``coro`` on the loop and wait for it here (in the worker)."""
+        return asyncio.run_coroutine_threadsafe(self._after_prepare(coro), self._loop).result()
+
+    async def _after_prepare(self, coro: Coroutine[t.Any, t.Any, T]) -> T:
+        try:
+            await self._before_async()
+        except BaseException:
+            coro.close()
+            raise
+        return await coro
+
+
 def iterate_on_thread_loop(iterable: t.AsyncIterable[T]) -> Iterator[T]:
     """Consume an async iterable from sync code (a streamed body under WSGI)."""
     iterator = aiter(iterable)
@@ -169,30 +214,3 @@ def iterate_on_thread_loop(iterable: t.AsyncIterable[T]) -> Iterator[T]:
         close = getattr(iterator, "aclose", None)
         if close is not None:
             run_on_thread_loop(close())
-
-
-async def iterate_in_worker(iterable: t.Iterable[T]) -> AsyncIterator[T]:
-    """Consume a sync iterable from async code, each step in the worker pool (may block)."""
-    iterator = iter(iterable)
-    done = object()
-    step: Future[t.Any] | None = None
-    try:
-        while True:
-            run_step = functools.partial(contextvars.copy_context().run, next, iterator, done)
-            step = _worker_pool().submit(run_step)
-            item = await asyncio.wrap_future(step)
-            if item is done:
-                return
-            yield t.cast(T, item)
-    finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            await run_in_worker(_close_after, close, step)
-
-
-def _close_after(close: Callable[[], t.Any], step: Future[t.Any] | None) -> None:
-    """Close a generator once its last step has ended: a cancelled await (the client went away)
-    leaves that step running in its thread, and closing a running generator fails."""
-    if step is not None:
-        wait([step])
-    close()

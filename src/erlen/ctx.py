@@ -182,6 +182,8 @@ class RequestContext(AppContext):
     #: Calls added by ``app.add_background_task`` during this request, started after it.
     background_tasks: list[BackgroundCall] | None = None
 
+    #: Whether the request was routed (proxy headers taken, host checked, URL matched).
+    routed = False
     #: Whether pushing matches the URL (a context made outside the pipeline, as by
     #: ``test_request_context``, so that ``request.endpoint`` and ``blueprint`` are known).
     match_on_push = False

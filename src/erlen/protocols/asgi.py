@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 import typing as t
 from collections.abc import AsyncIterable, AsyncIterator
 
-from ..concurrency import iterate_in_worker, run_in_worker
+from ..concurrency import (
+    Invoker,
+    LoopHopInvoker,
+    drive,
+    run_in_context,
+    run_in_worker,
+)
 from ..ctx import RequestContext
+from ..handoff import iterate_from_worker
 from ..wrappers import encode_chunk, sends_no_body
 from .asgi_request import FileChunks, RequestBody, encode_headers, request_from_scope
 from .asgi_websocket import serve_websocket
+from .in_thread import Body, handle_in_thread
 from .screening import refusal, screen_scope_headers
 from .wsgi import scope_from_environ
 
@@ -93,6 +102,10 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         return
     body = RequestBody(scope, receive)
     ctx = RequestContext(app, request_from_scope(app.request_class, scope, body))
+    extensions = scope.get("extensions") or _NO_EXTENSIONS
+    if PRESERVE_CONTEXT_EXTENSION not in extensions and app._runs_in_worker(ctx):
+        await _serve_http_in_worker(app, ctx, body, scope, receive, send)
+        return
     invoke = body
     ctx.push()
     try:
@@ -109,7 +122,7 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         error = error or exc
         raise
     finally:
-        preserve = (scope.get("extensions") or _NO_EXTENSIONS).get(PRESERVE_CONTEXT_EXTENSION)
+        preserve = extensions.get(PRESERVE_CONTEXT_EXTENSION)
         if preserve is not None:
             preserve(ctx)
         try:
@@ -120,8 +133,59 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
                 body.close()  # read for an async view, maybe never opened as request.stream
 
 
-async def _send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
-    no_body = sends_no_body(response, scope["method"])
+async def _serve_http_in_worker(
+    app: Erlen, ctx: RequestContext, body: RequestBody, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Serve a request whose view is sync: its pipeline, teardown included, runs in one
+    worker-thread call (async hooks hop back to the loop); a streamed sync body is produced in
+    one more, which runs teardown at its end."""
+    invoke = LoopHopInvoker(asyncio.get_running_loop(), body.before_async)
+    context = contextvars.copy_context()
+    pipeline = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
+    try:
+        response, error, outcome = await run_in_context(context, drive, pipeline)
+    except BaseException:
+        body.close()
+        raise
+    content = response.response
+    if outcome is Body.STREAMED and not isinstance(content, (AsyncIterable, list, tuple)):
+
+        def finish(stream_error: BaseException | None) -> None:
+            _finish_in_worker(ctx, invoke, response, error or stream_error)
+
+        chunks = iterate_from_worker(t.cast("t.Iterable[bytes]", content), context, finish)
+        try:
+            await _send_start(response, send)
+            await _stream(chunks, receive, send)
+        finally:
+            body.close()
+        return
+    try:
+        await _send_response(response, scope, receive, send)
+    except BaseException as exc:
+        error = error or exc
+        raise
+    finally:
+        try:
+            if outcome is Body.STREAMED:  # an async iterable, or a list with close callbacks
+                await run_in_context(context, _finish_in_worker, ctx, invoke, response, error)
+            else:
+                response.close()
+        finally:
+            body.close()
+
+
+def _finish_in_worker(
+    ctx: RequestContext, invoke: Invoker, response: Response, error: BaseException | None
+) -> None:
+    """Close a streamed response and pop its request context (teardown), in the worker."""
+    try:
+        response.close()
+    finally:
+        drive(ctx._pop(invoke, error))
+
+
+async def _send_start(response: Response, send: Send) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -129,6 +193,11 @@ async def _send_response(response: Response, scope: Scope, receive: Receive, sen
             "headers": encode_headers(response.headers),
         }
     )
+
+
+async def _send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    no_body = sends_no_body(response, scope["method"])
+    await _send_start(response, send)
     body = response.response
     if no_body:
         await send({"type": "http.response.body", "body": b""})
@@ -144,8 +213,11 @@ async def _send_response(response: Response, scope: Scope, receive: Receive, sen
     if type(body) is FileChunks:
         await _send_file(body, scope, send)
         return
-    chunks = body if isinstance(body, AsyncIterable) else iterate_in_worker(body)
-    await _stream(aiter(chunks), receive, send)
+    if isinstance(body, AsyncIterable):
+        chunks: AsyncIterator[t.Any] = aiter(body)
+    else:
+        chunks = iterate_from_worker(body, contextvars.copy_context())
+    await _stream(chunks, receive, send)
 
 
 async def _send_file(body: FileChunks, scope: Scope, send: Send) -> None:

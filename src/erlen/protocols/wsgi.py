@@ -19,7 +19,8 @@ from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
 from ..concurrency import call_inline, drive, iterate_on_thread_loop
 from ..ctx import RequestContext
-from ..wrappers import encode_chunk, sends_no_body
+from ..wrappers import encode_chunk
+from .in_thread import Body, handle_in_thread
 from .request_path import canonical_path
 from .screening import refusal, screen_environ
 
@@ -162,14 +163,16 @@ def serve_wsgi(
         start_response(response.status, list(response.headers._list))
         return list(response.iter_encoded())
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
-    response, error, outcome = drive(_handle(app, ctx, environ))
+    method = environ.get("REQUEST_METHOD", "GET")
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    response, error, outcome = drive(handle_in_thread(app, ctx, call_inline, method, file_wrapper))
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
     if preserve is not None:
         preserve(ctx)
     start_response(response.status, list(response.headers._list))
-    if outcome is _NO_BODY:
+    if outcome is Body.NONE:
         return []
-    if outcome is _STREAMED:
+    if outcome is Body.STREAMED:
         return StreamedBody(ctx, response, error)
     body = response.response
     if type(body) is not list:  # the server's file wrapper: it may use sendfile()
@@ -177,40 +180,6 @@ def serve_wsgi(
     if len(body) == 1 and type(body[0]) is bytes:
         return body
     return list(response.iter_encoded())
-
-
-# What _handle decided about the body.
-_NO_BODY, _STREAMED, _KNOWN = object(), object(), object()
-
-
-def _streams(response: Response, environ: WSGIEnvironment) -> bool:
-    """Whether the body is produced while it is sent, so the request context must stay."""
-    body = response.response
-    if type(body) is list:
-        return bool(response._on_close)
-    file_wrapper = environ.get("wsgi.file_wrapper")
-    return file_wrapper is None or type(body) is not file_wrapper
-
-
-async def _handle(
-    app: Erlen, ctx: RequestContext, environ: WSGIEnvironment
-) -> tuple[Response, BaseException | None, object]:
-    # One coroutine for the whole request, so that it is driven once. Teardown runs here unless
-    # the body is streamed: then it runs when the server closes the body.
-    ctx.push()
-    try:
-        response, error = await app.handle_request(ctx, call_inline)
-    except BaseException as exc:
-        await ctx._pop(call_inline, exc)
-        raise
-    if sends_no_body(response, environ.get("REQUEST_METHOD", "GET")):
-        response.close()
-        outcome = _NO_BODY
-    else:
-        outcome = _STREAMED if _streams(response, environ) else _KNOWN
-    if outcome is not _STREAMED:
-        await ctx._pop(call_inline, error)
-    return response, error, outcome
 
 
 class StreamedBody:

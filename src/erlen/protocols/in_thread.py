@@ -1,0 +1,58 @@
+"""One request's pipeline as a single call on one thread, teardown included unless the body is
+streamed: how a WSGI server's thread runs every request, and how a worker thread runs an ASGI
+request whose view is sync."""
+
+from __future__ import annotations
+
+import enum
+import typing as t
+
+from ..wrappers import sends_no_body
+
+if t.TYPE_CHECKING:
+    from ..app import Erlen
+    from ..concurrency import Invoker
+    from ..ctx import RequestContext
+    from ..wrappers import Response
+
+
+class Body(enum.Enum):
+    """What the pipeline found about the response's body."""
+
+    NONE = "none"  #: nothing to send (HEAD, 204, 304...); the request context is popped
+    KNOWN = "known"  #: made already (a list of bytes, a file); the request context is popped
+    STREAMED = "streamed"  #: made while it is sent: the request context stays until it ends
+
+
+async def handle_in_thread(
+    app: Erlen,
+    ctx: RequestContext,
+    invoke: Invoker,
+    method: str,
+    file_wrapper: type | None,
+) -> tuple[Response, BaseException | None, Body]:
+    """Push ``ctx``, run the pipeline, and pop ``ctx`` (teardown) unless the body is streamed.
+    ``file_wrapper`` is the type of a body that sends a file (known, not streamed). A coroutine
+    that never suspends, for :func:`~erlen.concurrency.drive`."""
+    ctx.push()
+    try:
+        response, error = await app.handle_request(ctx, invoke)
+    except BaseException as exc:
+        await ctx._pop(invoke, exc)
+        raise
+    if sends_no_body(response, method):
+        response.close()
+        body = Body.NONE
+    else:
+        body = Body.STREAMED if _streams(response, file_wrapper) else Body.KNOWN
+    if body is not Body.STREAMED:
+        await ctx._pop(invoke, error)
+    return response, error, body
+
+
+def _streams(response: Response, file_wrapper: type | None) -> bool:
+    """Whether the body is produced while it is sent, so the request context must stay."""
+    body = response.response
+    if type(body) is list:
+        return bool(response._on_close)
+    return file_wrapper is None or type(body) is not file_wrapper
