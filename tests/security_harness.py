@@ -90,6 +90,8 @@ def build_app() -> Erlen:
         CONTENT_SECURITY_POLICY="script-src 'self' 'nonce-{nonce}'",
         HSTS="max-age=60",
         TRUSTED_PROXIES=1,
+        # Absolute URLs (/where) need a host the app vouches for; others get a 400.
+        TRUSTED_HOSTS=["localhost", ".example"],
     )
     app.logger.disabled = True  # 500s would be logged; the tests count them instead
 

@@ -402,10 +402,22 @@ def test_strict_slash_redirect(app: Erlen, client: ErlenClient) -> None:
 
     response = client.get("/folder")
     assert response.status_code == 308
-    assert response.headers["Location"] == "http://localhost/folder/"
+    assert response.headers["Location"] == "/folder/"  # relative: no Host header comes back
     assert b"/folder/" in response.data
     assert client.get("/folder/").text == "folder"
     assert client.get("/folder", follow_redirects=True).text == "folder"
+
+
+def test_strict_slash_redirect_never_carries_a_forged_host(app: Erlen, client: ErlenClient) -> None:
+    @app.route("/folder/")
+    def folder() -> str:
+        return "folder"
+
+    response = client.get("/folder?a=1", headers={"Host": "evil.example"})
+    assert response.status_code == 308
+    assert response.headers["Location"] == "/folder/?a=1"
+    other_scheme = client.get("/folder", base_url="https://localhost")
+    assert other_scheme.headers["Location"] == "/folder/"
 
 
 def test_strict_slash_redirect_keeps_query(app: Erlen, client: ErlenClient) -> None:

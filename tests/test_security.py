@@ -29,7 +29,12 @@ from erlen import (
     url_for,
     websocket,
 )
-from erlen.security import cross_site_exempt, is_safe_redirect_url, safe_redirect
+from erlen.security import (
+    UntrustedHostError,
+    cross_site_exempt,
+    is_safe_redirect_url,
+    safe_redirect,
+)
 from erlen.testing import ErlenClient, WebSocketRejected
 from erlen.wrappers import Response
 
@@ -1145,3 +1150,100 @@ def test_production_error_in_async_view_and_http_errors(
     bad = client.get("/args")
     assert bad.status_code == 400
     assert b"missing" not in bad.data
+
+
+# --- secure defaults: the session cookie's Secure flag, hosts in absolute URLs ------------------
+
+
+@pytest.fixture
+def session_setter(app: Erlen) -> Erlen:
+    @app.get("/login")
+    def login() -> str:
+        session["user"] = "ada"
+        return "in"
+
+    return app
+
+
+def _session_cookie(response: t.Any) -> str:
+    return next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))
+
+
+def test_session_cookie_is_secure_on_https_without_configuration(
+    session_setter: Erlen, client: ErlenClient
+) -> None:
+    assert "Secure" not in _session_cookie(client.get("/login"))
+    assert "; Secure" in _session_cookie(client.get("/login", base_url="https://localhost"))
+
+
+def test_session_cookie_is_secure_behind_a_trusted_https_proxy(
+    session_setter: Erlen, client: ErlenClient
+) -> None:
+    forwarded = {"X-Forwarded-Proto": "https"}
+    assert "Secure" not in _session_cookie(client.get("/login", headers=forwarded))
+    session_setter.config["TRUSTED_PROXIES"] = 1
+    assert "; Secure" in _session_cookie(client.get("/login", headers=forwarded))
+
+
+@pytest.mark.parametrize(("setting", "on_http"), [(True, True), (False, False)])
+def test_session_cookie_secure_setting_overrides_the_scheme(
+    session_setter: Erlen, client: ErlenClient, setting: bool, on_http: bool
+) -> None:
+    session_setter.config["SESSION_COOKIE_SECURE"] = setting
+    assert ("; Secure" in _session_cookie(client.get("/login"))) is on_http
+    https = _session_cookie(client.get("/login", base_url="https://localhost"))
+    assert ("; Secure" in https) is setting
+
+
+@pytest.fixture
+def reset_app(app: Erlen) -> Erlen:
+    app.config.update(TESTING=False, DEBUG=False)
+
+    @app.get("/forgot")
+    def forgot() -> str:
+        return url_for("reset", token="t0k3n", _external=True)
+
+    @app.get("/reset/<token>")
+    def reset(token: str) -> str:
+        return token
+
+    return app
+
+
+def test_a_forged_host_never_reaches_a_reset_link(
+    reset_app: Erlen, client: ErlenClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/forgot", headers={"Host": "evil.example"})
+    assert response.status_code == 500
+    assert b"evil.example" not in response.data
+    assert "TRUSTED_HOSTS" in caplog.text and "SERVER_NAME" in caplog.text
+    assert client.get("/reset/x", headers={"Host": "evil.example"}).text == "x"  # relative ok
+
+
+def test_trusted_hosts_let_reset_links_be_built(reset_app: Erlen, client: ErlenClient) -> None:
+    reset_app.config["TRUSTED_HOSTS"] = ["shop.example"]
+    assert client.get("/forgot", headers={"Host": "evil.example"}).status_code == 400
+    good = client.get("/forgot", headers={"Host": "shop.example"})
+    assert good.text == "http://shop.example/reset/t0k3n"
+
+
+def test_server_name_lets_reset_links_be_built(reset_app: Erlen, client: ErlenClient) -> None:
+    reset_app.config["SERVER_NAME"] = "shop.example"
+    response = client.get("/forgot", base_url="http://shop.example")
+    assert response.text == "http://shop.example/reset/t0k3n"
+
+
+@pytest.mark.parametrize("mode", ["DEBUG", "TESTING"])
+def test_absolute_urls_from_the_host_in_debug_and_testing(
+    reset_app: Erlen, client: ErlenClient, mode: str
+) -> None:
+    reset_app.config[mode] = True
+    assert client.get("/forgot").text == "http://localhost/reset/t0k3n"
+
+
+def test_untrusted_host_error_says_what_to_set(reset_app: Erlen) -> None:
+    with reset_app.test_request_context("/", headers={"Host": "evil.example"}):
+        with pytest.raises(UntrustedHostError, match=r"TRUSTED_HOSTS = \['example.com'\]"):
+            url_for("reset", token="x", _external=True)
+        assert url_for("reset", token="x") == "/reset/x"

@@ -28,6 +28,7 @@ from click.testing import CliRunner, Result
 
 from .app import Erlen
 from .ctx import has_app_context
+from .deploy_checks import run_checks
 from .flask_compat import is_installed as flask_alias_installed
 from .globals import current_app
 from .helpers import environ_setting, get_debug_flag, get_load_dotenv
@@ -463,6 +464,7 @@ class ErlenGroup(AppGroup):
             self.add_command(run_command)
             self.add_command(shell_command)
             self.add_command(routes_command)
+            self.add_command(check_command)
 
     def _load_plugin_commands(self) -> None:
         if self._plugins_loaded:
@@ -766,6 +768,25 @@ def routes_command(sort: str, all_methods: bool) -> None:
         click.echo(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
+
+
+@click.command("check", short_help="List unsafe or missing production settings.")
+@click.option(
+    "--fail-on-warning", is_flag=True, help="Exit with status 1 on warnings too, not only errors."
+)
+@with_appcontext
+def check_command(fail_on_warning: bool) -> None:
+    """List the production settings the app lacks or sets unsafely (secret key, debug mode,
+    trusted hosts, proxies, cookie flags, HSTS, CSP, limits). Run it with production's
+    configuration; exits with status 1 when a finding is an error."""
+    findings = run_checks(current_app._get_current_object())  # type: ignore[attr-defined]
+    for finding in findings:
+        click.echo(str(finding))
+    levels = {finding.level for finding in findings}
+    if not findings:
+        click.echo("No issues found.")
+    if "error" in levels or (fail_on_warning and "warning" in levels):
+        raise SystemExit(1)
 
 
 # --- the console script and the test runner ----------------------------------------------------

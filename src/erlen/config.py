@@ -25,7 +25,8 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "SESSION_COOKIE_DOMAIN": None,
     "SESSION_COOKIE_PATH": None,
     "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SECURE": False,
+    # None: Secure when the request came over https.
+    "SESSION_COOKIE_SECURE": None,
     "SESSION_COOKIE_PARTITIONED": False,
     # Secure default: Flask leaves this unset, erlen sends Lax.
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -82,7 +82,7 @@ def _from_http_exception(app: Erlen, error: HTTPException) -> Response:
     if error.response is not None:
         return response_from_value(app, t.cast("ft.ResponseReturnValue", error.response))
     if isinstance(error, RequestRedirect):  # its response carries the Location header
-        return app.redirect(error.new_url, error.code)
+        return app.redirect(_on_this_site(error.new_url), error.code)
     error_class = type(error)
     if (
         error_class.get_headers is HTTPException.get_headers
@@ -94,6 +94,20 @@ def _from_http_exception(app: Erlen, error: HTTPException) -> Response:
     return app.response_class(
         error.get_body(), error.code, error.get_headers(), direct_passthrough=True
     )
+
+
+def _on_this_site(url: str) -> str:
+    """The router's redirect (a missing slash, an alias) as a relative URL when it stays on the
+    request's scheme and host, so that a forged ``Host`` never comes back in ``Location``."""
+    ctx = _cv_request.get()
+    if ctx is None:
+        return url
+    request = ctx.request
+    scheme, _, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if scheme == request.scheme and host == request.host:
+        return slash + path
+    return url
 
 
 _error_pages: dict[tuple[type[HTTPException], str | None], bytes] = {}

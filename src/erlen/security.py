@@ -252,6 +252,27 @@ _KEYS = {
 }
 
 
+class UntrustedHostError(RuntimeError):
+    """Raised by ``url_for(..., _external=True)`` during a request in production (neither debug
+    nor testing mode) while neither ``TRUSTED_HOSTS`` nor ``SERVER_NAME`` is set: the URL would
+    carry the request's ``Host`` header, which any client can forge, into a password-reset
+    link or an email. Set one of them; the error says so."""
+
+
+def refuse_unvouched_host(app: Erlen) -> None:
+    """Raise :class:`UntrustedHostError` unless the host of an absolute URL built from the
+    request is one the app vouches for (see there)."""
+    config = app.config
+    if config["TRUSTED_HOSTS"] or config["SERVER_NAME"] or app.debug or app.testing:
+        return
+    raise UntrustedHostError(
+        "An absolute URL built from this request would carry its Host header, which any client"
+        " can forge (a password-reset link pointing at an attacker's site). Set TRUSTED_HOSTS"
+        " = ['example.com'] (requests for other hosts then get a 400) or SERVER_NAME ="
+        " 'example.com' (URLs are then built with it)."
+    )
+
+
 def screen_request(app: Erlen, request: Request) -> None:
     """The checks that run before URL matching: proxy headers, then the host."""
     config = app.config

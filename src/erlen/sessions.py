@@ -23,6 +23,7 @@ from itsdangerous import (
 from werkzeug.datastructures import CallbackDict
 from werkzeug.http import dump_cookie, http_date
 
+from .globals import _cv_request
 from .json.provider import _http_date
 from .json.tag import TaggedJSONSerializer
 from .response_headers import check_cookie_domain
@@ -116,7 +117,13 @@ class SessionInterface:
         return bool(app.config["SESSION_COOKIE_HTTPONLY"])
 
     def get_cookie_secure(self, app: Erlen) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"])
+        """``SESSION_COOKIE_SECURE``; when it is ``None`` (the default), whether the active
+        request came over https (behind a proxy, as ``TRUSTED_PROXIES`` lets erlen know)."""
+        secure = app.config["SESSION_COOKIE_SECURE"]
+        if secure is None:
+            ctx = _cv_request.get()
+            return ctx is not None and ctx.request.scheme in ("https", "wss")
+        return bool(secure)
 
     def get_cookie_samesite(self, app: Erlen) -> str | None:
         return t.cast("str | None", app.config["SESSION_COOKIE_SAMESITE"])

@@ -8,6 +8,7 @@ from urllib.parse import quote as _url_quote
 from werkzeug.routing import BuildError, MapAdapter
 
 from .globals import _cv_app, _cv_request
+from .security import refuse_unvouched_host
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -71,6 +72,8 @@ def build_url(
             endpoint = f"{blueprint}{endpoint}" if blueprint is not None else endpoint[1:]
         if _external is None:
             _external = _scheme is not None
+        if _external:
+            refuse_unvouched_host(app)
     else:
         app_ctx = _cv_app.get()
         url_adapter = app_ctx.url_adapter if app_ctx is not None else app.create_url_adapter(None)

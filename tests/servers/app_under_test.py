@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 
 from werkzeug.exceptions import BadRequest
 
-from erlen import Erlen, abort, request, websocket
+from erlen import Erlen, abort, request, url_for, websocket
 from erlen.sse import EventStream, ServerSentEvent
 
 #: The body limit; the over-limit tests send a little more than this.
@@ -279,3 +279,14 @@ def header_from_input() -> t.Any:
     response = app.response_class("header set")
     response.headers._list.append(("X-Echo", request.args["value"]))
     return response
+
+
+@app.get("/forgot")
+def forgot() -> str:
+    """A password-reset link: an absolute URL, which the request's Host must not make."""
+    return url_for("reset", token="t0k3n", _external=True)
+
+
+@app.get("/reset/<token>")
+def reset(token: str) -> str:
+    return token

@@ -18,6 +18,7 @@ import pytest
 
 from .app_under_test import MAX_CONTENT_LENGTH
 from .conftest import RunningServer
+from .test_bad_input import skip_logged_errors
 
 TOTAL = 1000
 #: Longest wait for one socket operation, for one exchange, and for the whole run.
@@ -290,3 +291,17 @@ def test_mixed_good_and_bad_requests(server: RunningServer) -> None:
     assert sum(count for status, count in statuses.items() if status) > TOTAL // 4, statuses
     assert len(bad_inputs) >= 300, len(bad_inputs)
     print(f"\n{server.name}: {len(bad_inputs)} distinct bad requests, statuses {statuses}")
+
+
+def test_a_forged_host_never_reaches_a_reset_link(server: RunningServer) -> None:
+    """Production mode without TRUSTED_HOSTS or SERVER_NAME: a link built from a forged Host is
+    refused (a 500 that says nothing of it), and the router's slash redirect is relative."""
+    forged = raw("GET /forgot HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+    answer = exchange(server, forged)
+    assert answer.status == 500, (server.name, answer)
+    assert b"evil.example" not in answer.body
+    assert "evil.example" not in json.dumps(answer.headers)
+    assert "UntrustedHostError" in server.log()  # the log says what to set
+    skip_logged_errors(server)
+    relative = raw("GET /reset/x HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+    assert exchange(server, relative).status == 200
