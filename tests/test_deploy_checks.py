@@ -1,4 +1,4 @@
-"""``erlen check``: the unsafe or missing production settings (erlen.deploy_checks)."""
+"""``erlen deploy-check``: the unsafe or missing production settings (erlen.deploy_checks)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_the_command_lists_findings_and_fails_on_errors(tmp_path: Path) -> None:
 
     def check(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(erlen_command), "check", *args],
+            [str(erlen_command), "deploy-check", *args],
             cwd=tmp_path,
             env={**env, **{f"ERLEN_{key}": value for key, value in settings.items()}},
             capture_output=True,

@@ -464,7 +464,7 @@ class ErlenGroup(AppGroup):
             self.add_command(run_command)
             self.add_command(shell_command)
             self.add_command(routes_command)
-            self.add_command(check_command)
+            self.add_command(deploy_check_command)
 
     def _load_plugin_commands(self) -> None:
         if self._plugins_loaded:
@@ -770,12 +770,12 @@ def routes_command(sort: str, all_methods: bool) -> None:
         )
 
 
-@click.command("check", short_help="List unsafe or missing production settings.")
+@click.command("deploy-check", short_help="List unsafe or missing production settings.")
 @click.option(
     "--fail-on-warning", is_flag=True, help="Exit with status 1 on warnings too, not only errors."
 )
 @with_appcontext
-def check_command(fail_on_warning: bool) -> None:
+def deploy_check_command(fail_on_warning: bool) -> None:
     """List the production settings the app lacks or sets unsafely (secret key, debug mode,
     trusted hosts, proxies, cookie flags, HSTS, CSP, limits). Run it with production's
     configuration; exits with status 1 when a finding is an error."""

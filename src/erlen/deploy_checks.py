@@ -1,9 +1,9 @@
-"""The production settings an app lacks or sets unsafely, as ``erlen check`` lists them.
+"""The production settings an app lacks or sets unsafely, as ``erlen deploy-check`` lists them.
 
 Run it before each deployment, with the configuration production uses (the same environment
 variables and instance files)::
 
-    ERLEN_APP=blog erlen check
+    ERLEN_APP=blog erlen deploy-check
 
 or from code (a test of the deployment configuration, for example)::
 
