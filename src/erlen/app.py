@@ -768,7 +768,7 @@ class Erlen(Scaffold):
         request = ctx.request
         config = self.config
         if not ctx.routed:
-            self._route(ctx)
+            self._match_request(ctx, screen=True)
         if config["CROSS_SITE_PROTECTION"] and (
             request.method not in SAFE_METHODS or request.is_websocket
         ):
@@ -811,15 +811,6 @@ class Erlen(Scaffold):
         view = self.view_functions[rule.endpoint]
         return invoke(view, **request.view_args)  # type: ignore[arg-type]
 
-    def _route(self, ctx: RequestContext) -> None:
-        """Take the proxy headers, check the host, match the URL: what the pipeline needs to
-        know before anything of the app runs."""
-        config = self.config
-        if config["TRUSTED_PROXIES"] or config["TRUSTED_HOSTS"]:
-            screen_request(self, ctx.request)
-        self._match_request(ctx)
-        ctx.routed = True
-
     def _runs_in_worker(self, ctx: RequestContext) -> bool:
         """Whether, under ASGI, the request's pipeline runs in one worker-thread call (see
         :class:`~erlen.concurrency.LoopHopInvoker`) rather than on the loop: when its view is
@@ -827,7 +818,7 @@ class Erlen(Scaffold):
         one round trip either way, and the pipeline runs faster on the loop's thread.) Routes
         the request to know; a request refused while routing is left to the pipeline."""
         try:
-            self._route(ctx)
+            self._match_request(ctx, screen=True)
         except Exception:
             return False
         rule = ctx.request.url_rule
@@ -855,8 +846,15 @@ class Erlen(Scaffold):
         ]
         return any(not is_async_callable(function) for function in functions)
 
-    def _match_request(self, ctx: RequestContext) -> None:
+    def _match_request(self, ctx: RequestContext, screen: bool = False) -> None:
+        """Match the URL; with ``screen``, first take the proxy headers and check the host,
+        and mark the request routed (what the pipeline needs before anything of the app)."""
         request = ctx.request
+        if screen:
+            config = self.config
+            if config["TRUSTED_PROXIES"] or config["TRUSTED_HOSTS"]:
+                screen_request(self, request)
+            ctx.routed = True
         url_map = self.url_map
         websocket = request.is_websocket
         if url_map.fast_static and not websocket:
@@ -930,29 +928,30 @@ class Erlen(Scaffold):
         headers checked (see :mod:`erlen.response_headers`)."""
         request = ctx.request
         response = self.make_response(rv)
-        add_security_headers(self, request, response)
-        if (
+        check = drop_unsafe_headers if from_error_handler else refuse_unsafe_headers
+        if not (
             ctx._after_request_functions
             or (self.after_request_funcs and _registered_for(request, self.after_request_funcs))
             or ctx._session is not None  # (ctx.session_opened, without the call)
             or (request_finished.receivers and has_receivers(request_finished, self))
             or self._overrides
         ):
-            try:
-                if "process_response" in self._overrides:
-                    response = await invoke(self.process_response, response)
-                else:
-                    response = await self._process_response(ctx, response, invoke)
-            except Exception:
-                if not from_error_handler:
-                    raise
-                self.logger.exception(
-                    "Request finalizing failed with an error while handling an error"
-                )
-        if from_error_handler:
-            drop_unsafe_headers(response.headers)  # the error page goes out in any case
-        else:
-            refuse_unsafe_headers(response.headers)
+            # Nothing runs after: the default headers, checked when configured, come after the
+            # check (the error page goes out in any case: drop, not refuse).
+            check(response.headers)
+            add_security_headers(self, request, response)
+            return response
+        add_security_headers(self, request, response)
+        try:
+            if "process_response" in self._overrides:
+                response = await invoke(self.process_response, response)
+            else:
+                response = await self._process_response(ctx, response, invoke)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Request finalizing failed with an error while handling an error")
+        check(response.headers)
         return response
 
     async def _process_response(
