@@ -363,3 +363,64 @@ def test_sync_after_serving_runs_at_exit_under_wsgi(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["200", "after_serving", "ran"]
     assert "Error" not in result.stderr
+
+
+def test_async_views_under_wsgi_await_what_startup_created() -> None:
+    """Under WSGI, an async view (and an async hook, and an async generator body) runs on the
+    loop the lifespan ran on: a real TCP connection opened at startup is usable in requests
+    served by several WSGI threads (on a loop of each thread: "attached to a different loop")."""
+    app = Erlen("pool_app")
+    app.config.update(TESTING=True, SECRET_KEY="test-secret-key-with-enough-entropy-0123")
+    made: dict[str, t.Any] = {}
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():  # until the client closes
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+
+    @app.lifespan
+    async def open_connection(app: Erlen) -> AsyncIterator[None]:
+        server = await asyncio.start_server(echo, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        made["reader"], made["writer"] = await asyncio.open_connection("127.0.0.1", port)
+        made["lock"] = asyncio.Lock()  # one request at a time on the shared connection
+        yield
+        made["writer"].close()
+        server.close()
+
+    async def ask(word: str) -> str:
+        async with made["lock"]:
+            made["writer"].write(f"{word}\n".encode())
+            await made["writer"].drain()
+            return (await made["reader"].readline()).decode().strip()
+
+    @app.before_request
+    async def greet() -> None:
+        g.greeting = await ask("hello")
+
+    @app.get("/<word>")
+    async def shout(word: str) -> str:
+        return f"{g.greeting} {await ask(word)}"
+
+    @app.get("/stream/<word>")
+    def stream(word: str) -> t.Any:
+        async def chunks() -> t.AsyncIterator[str]:
+            for letter in word:
+                yield await ask(letter)
+
+        return chunks()
+
+    client = app.test_client()
+    answers: dict[str, str] = {}
+
+    def fetch(word: str) -> None:
+        answers[word] = client.get(f"/{word}").text
+
+    threads = [threading.Thread(target=fetch, args=(word,)) for word in ("one", "two", "six")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert answers == {"one": "HELLO ONE", "two": "HELLO TWO", "six": "HELLO SIX"}
+    assert client.get("/stream/abc").text == "ABC"

@@ -3,8 +3,9 @@
 The request pipeline is a coroutine. An *invoker* decides how it calls a user function:
 
 - :func:`call_inline` (WSGI): sync functions are called directly; async ones run to completion on
-  an event loop owned by the current thread and reused across requests. Nothing in the pipeline
-  ever suspends, so :func:`drive` finishes it with a single ``send(None)``, no loop involved.
+  the loop the app's lifespan ran on when it has one (a thread of its own under WSGI), where what
+  startup created lives, else on an event loop owned by the current thread and reused. Nothing
+  in the pipeline ever suspends, so :func:`drive` finishes it with a single ``send(None)``.
 - :class:`WorkerInvoker` (ASGI, a request whose view is async): the pipeline runs on the
   server's loop; async functions are awaited there, sync ones run in a bounded worker thread pool
   (:func:`run_in_worker`) with the context copied, so they never block the loop.
@@ -24,6 +25,8 @@ import typing as t
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import CoroutineType
+
+from .globals import _cv_app
 
 T = t.TypeVar("T")
 Invoker = Callable[..., Coroutine[t.Any, t.Any, t.Any]]
@@ -78,24 +81,50 @@ _thread_loop = _ThreadLoop()
 
 
 def run_on_thread_loop(awaitable: Awaitable[T]) -> T:
-    """Run ``awaitable`` to completion on this thread's own event loop, created once and reused.
+    """Run ``awaitable`` to completion from sync code, and return its result.
 
-    From a thread whose loop is already running (an async test calling the WSGI path), the
-    awaitable runs on a helper thread instead, with the context copied.
+    Where the current app serves from a running loop, it runs there and this thread waits: the
+    loop its lifespan ran on (under WSGI, the lifecycle's thread; under ASGI, called from a
+    worker thread, the server's loop), so what startup created (a connection pool, a client)
+    can be awaited. Otherwise on this thread's own loop, created once and reused. From a thread
+    whose loop is already running (an async test calling the WSGI path), on a helper thread,
+    with the context copied.
     """
-    if asyncio._get_running_loop() is not None:
+    running = asyncio._get_running_loop()
+    serving = _serving_loop()
+    if serving is not None and serving is not running:
+        return asyncio.run_coroutine_threadsafe(_awaited(awaitable), serving).result()
+    if running is not None:
         ctx = contextvars.copy_context()
         with ThreadPoolExecutor(1) as helper:
-            call: Callable[[], T] = functools.partial(ctx.run, run_on_thread_loop, awaitable)  # type: ignore[arg-type]
+            call: Callable[[], T] = functools.partial(ctx.run, _run_on_own_loop, awaitable)
             return helper.submit(call).result()
+    return _run_on_own_loop(awaitable)
+
+
+def _run_on_own_loop(awaitable: Awaitable[T]) -> T:
     loop = _thread_loop.loop
     if loop is None or loop.is_closed():
         loop = _thread_loop.loop = asyncio.new_event_loop()
     return loop.run_until_complete(awaitable)
 
 
+def _serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The running loop the current app's lifespan ran on, if any."""
+    app_ctx = _cv_app.get()
+    if app_ctx is None:
+        return None
+    loop = app_ctx.app.lifecycle.loop
+    return loop if loop is not None and loop.is_running() else None
+
+
+async def _awaited(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
 async def call_inline(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
-    """The WSGI invoker: call sync functions here, async ones on the thread's loop."""
+    """The WSGI invoker: call sync functions here, async ones to completion with
+    :func:`run_on_thread_loop` (on the loop the app's lifespan ran on, if there is one)."""
     result = func(*args, **kwargs)
     if type(result) is CoroutineType:
         return run_on_thread_loop(result)

@@ -46,6 +46,12 @@ class Lifecycle:
         self._lock = threading.Lock()
         self._startup_error: BaseException | None = None
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop startup ran on (the server's under ASGI, a thread of its own under WSGI
+        when there are startup functions), where what they created lives; ``None`` before."""
+        return self._loop
+
     # --- startup and shutdown -----------------------------------------------------------------
 
     async def startup(self, invoke: Invoker = call_in_worker, check_settings: bool = True) -> None:

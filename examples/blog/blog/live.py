@@ -13,7 +13,7 @@ thread for its whole life, and a closed tab is only noticed when the next ping f
 written. Both work; the ASGI server is the one that stays light with many open pages.
 
 The :class:`Broadcaster` is written for both: a subscriber waits on an ``asyncio.Queue`` of the
-event loop it runs on (the server's loop under ASGI, the worker thread's own loop under WSGI),
+event loop it runs on (the server's loop under ASGI, an event loop of erlen's under WSGI),
 and :meth:`Broadcaster.publish`, called from any thread (sync views run in worker threads),
 hands each subscriber its event with ``loop.call_soon_threadsafe``.
 """
