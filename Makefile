@@ -6,7 +6,7 @@ PORT ?= 5000
 # The browser tests (tests/browser/) drive Debian's Chromium with Playwright.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck pytest compat chromium bench docs clean
+.PHONY: run test test-fast lint typecheck pytest compat chromium bench docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,14 @@ chromium:
 		fi; \
 	fi
 
+# With the share of erlen's lines the in-process tests run (TOTAL, at the end of the table).
 pytest: $(BIN)/.installed chromium
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --cov --cov-report=term
+
+# Lint, types and the tests that need no root, no browser and no server process: for the edit
+# and test loop (CONTRIBUTING.md). CI runs `make test`.
+test-fast: lint typecheck
+	$(BIN)/pytest -q -m "not servers and not browser"
 
 # Flask's own test suite and its examples', and the suites of Flask-Login, Flask-WTF,
 # Flask-SQLAlchemy, Flask-CORS, Flask-Limiter and Flask-Migrate: fetched from the package index

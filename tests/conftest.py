@@ -6,6 +6,8 @@ behaviour is checked through both adapters with the same test code.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from erlen import Erlen
@@ -27,3 +29,17 @@ def protocol(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def client(app: Erlen, protocol: str) -> ErlenClient:
     return app.test_client(asgi=protocol == "asgi")
+
+
+_MARKED_FOLDERS = frozenset({"servers", "browser"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by where it lives (see the markers in pyproject.toml)."""
+    tests = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(tests).parts
+        if parts[0] in _MARKED_FOLDERS:
+            item.add_marker(parts[0])
+        elif parts[0] == "test_docs.py":
+            item.add_marker("docs")
