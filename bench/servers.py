@@ -132,6 +132,9 @@ def servers() -> list[Server]:
                 ("Falcon ASGI", "falcon_asgi"),
                 ("Starlette", "starlette_asgi"),
                 ("Quart", "quart_asgi"),
+                # A ported Flask app keeps its def views: each runs in a worker thread.
+                ("erlen, def view", "erlen_def_asgi"),
+                ("Starlette, def endpoint", "starlette_def_asgi"),
             ],
         ),
         Server(

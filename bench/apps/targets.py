@@ -12,11 +12,13 @@ BUILDERS: dict[str, t.Callable[[], t.Any]] = {
     "raw_asgi": lambda: raw.build("hello", "asgi"),
     "erlen_wsgi": lambda: flasklike.build("erlen", "hello"),
     "erlen_asgi": lambda: flasklike.build("erlen", "hello", async_views=True),
+    "erlen_def_asgi": lambda: flasklike.build("erlen", "hello"),
     "flask_wsgi": lambda: flasklike.build("flask", "hello"),
     "bottle_wsgi": lambda: bottle_app.build("hello"),
     "falcon_wsgi": lambda: falcon_app.build_wsgi("hello"),
     "falcon_asgi": lambda: falcon_app.build_asgi("hello"),
     "starlette_asgi": lambda: starlette_app.build("hello"),
+    "starlette_def_asgi": lambda: starlette_app.build_sync("hello"),
     "quart_asgi": lambda: quart_app.build("hello"),
     "litestar_asgi": lambda: litestar_app.build("hello"),
 }

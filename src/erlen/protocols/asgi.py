@@ -22,7 +22,7 @@ from ..wrappers import encode_chunk, sends_no_body
 from .asgi_request import FileChunks, RequestBody, encode_headers, request_from_scope
 from .asgi_websocket import serve_websocket
 from .in_thread import Body, handle_in_thread
-from .screening import refusal, screen_scope_headers
+from .screening import refusal, screen_scope
 from .wsgi import scope_from_environ
 
 if t.TYPE_CHECKING:
@@ -95,12 +95,12 @@ async def serve_asgi(app: Erlen, scope: Scope, receive: Receive, send: Send) -> 
 
 
 async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
-    refused = screen_scope_headers(app.config, scope["headers"])
+    refused, announced = screen_scope(app.config, scope)
     if refused is not None:
         response = refusal(app, refused, scope.get("scheme", "http"))
         await _send_response(response, scope, receive, send)
         return
-    body = RequestBody(scope, receive)
+    body = RequestBody(scope, receive, announced)
     ctx = RequestContext(app, request_from_scope(app.request_class, scope, body))
     extensions = scope.get("extensions") or _NO_EXTENSIONS
     if PRESERVE_CONTEXT_EXTENSION not in extensions and app._runs_in_worker(ctx):

@@ -14,6 +14,7 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge, Reque
 from ..concurrency import WorkerInvoker
 from .chunk_reader import ChunkReader
 from .request_path import canonical_path
+from .screening import announced_body
 from .stall import Stall, watchdog_for
 
 if t.TYPE_CHECKING:
@@ -79,10 +80,14 @@ class RequestBody(WorkerInvoker):
 
     __slots__ = ("_announced", "_buffer", "_loop", "_receive", "_scope", "request")
 
-    def __init__(self, scope: Scope, receive: Receive) -> None:
+    def __init__(
+        self, scope: Scope, receive: Receive, announced: tuple[bool, int | None] | None = None
+    ) -> None:
+        """``announced``: whether the headers announce a body, and its length if known (as
+        :func:`~erlen.protocols.screening.screen_scope` found); read from them if not given."""
         self._scope = scope
         self._receive = receive
-        self._announced: tuple[bool, int | None] | None = None
+        self._announced = announced
         self._buffer: t.IO[bytes] | None = None
         self._loop = asyncio.get_running_loop()
         self.request: Request | None = None
@@ -91,21 +96,8 @@ class RequestBody(WorkerInvoker):
         """Whether a body was announced, and its length if known (the headers are read once)."""
         announced = self._announced
         if announced is None:
-            announced = self._announced = self._read_content_length()
+            announced = self._announced = announced_body(self._scope)
         return announced
-
-    def _read_content_length(self) -> tuple[bool, int | None]:
-        for key, value in self._scope["headers"]:
-            if key == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    return False, None
-                return length > 0, length
-            if key == b"transfer-encoding" and b"chunked" in value.lower():
-                return True, None
-        # HTTP/2 and 3 frame the body themselves: without a Content-Length it may still come.
-        return self._scope.get("http_version", "1.1") not in ("1.0", "1.1"), None
 
     @property
     def pending(self) -> bool:

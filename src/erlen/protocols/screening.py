@@ -29,6 +29,7 @@ if t.TYPE_CHECKING:
 
     from ..app import Erlen
     from ..config import Config
+    from ..typing import Scope
     from ..wrappers import Response
 
 _FRAMING = frozenset({b"content-length", b"transfer-encoding"})
@@ -54,13 +55,19 @@ def refusal(app: Erlen, error: HTTPException, scheme: str) -> Response:
     return response
 
 
-def screen_scope_headers(
-    config: Config, headers: t.Sequence[tuple[bytes, bytes]]
-) -> HTTPException | None:
-    """The refusal an ASGI request's header lines earn, or ``None``."""
+#: What a request's headers announce of its body: whether one comes, and its length if known.
+Announced = tuple[bool, "int | None"]
+_NO_BODY: Announced = (False, None)
+_STREAMED_BODY: Announced = (True, None)
+
+
+def screen_scope(config: Config, scope: Scope) -> tuple[HTTPException | None, Announced]:
+    """The refusal an ASGI request's header lines earn (or ``None``), and what they announce
+    of the body, so that the body reads no header again."""
+    headers: t.Sequence[tuple[bytes, bytes]] = scope["headers"]
     count_limit = config["MAX_HEADER_COUNT"]
     if count_limit and len(headers) > count_limit:
-        return _too_many(count_limit)
+        return _too_many(count_limit), _NO_BODY
     size = 0
     framing = False
     for name, value in headers:
@@ -69,16 +76,39 @@ def screen_scope_headers(
             framing = True
     size_limit = config["MAX_HEADER_SIZE"]
     if size_limit and size > size_limit:
-        return _too_large(size_limit)
-    if framing:
-        lengths = [value for name, value in headers if name == b"content-length"]
-        if lengths and (
-            len(lengths) > 1
-            or not lengths[0].isdigit()  # bytes: ASCII digits only
-            or any(name == b"transfer-encoding" for name, _value in headers)
-        ):
-            return AmbiguousFraming()
-    return None
+        return _too_large(size_limit), _NO_BODY
+    return _framing(scope, headers, framing)
+
+
+def announced_body(scope: Scope) -> Announced:
+    """What the headers of ``scope`` announce of the body (an ambiguous length: no body)."""
+    headers: t.Sequence[tuple[bytes, bytes]] = scope["headers"]
+    return _framing(scope, headers, any(name in _FRAMING for name, _value in headers))[1]
+
+
+def _framing(
+    scope: Scope, headers: t.Sequence[tuple[bytes, bytes]], framing: bool
+) -> tuple[HTTPException | None, Announced]:
+    """The refusal of an ambiguous length, and what the headers announce of the body;
+    ``framing``: whether a Content-Length or Transfer-Encoding is among them."""
+    if not framing:
+        # HTTP/2 and 3 frame the body themselves: without a Content-Length it may still come.
+        http_version = scope.get("http_version", "1.1")
+        return None, _NO_BODY if http_version in ("1.0", "1.1") else _STREAMED_BODY
+    lengths = [value for name, value in headers if name == b"content-length"]
+    if not lengths:  # Transfer-Encoding alone
+        chunked = any(
+            name == b"transfer-encoding" and b"chunked" in value.lower() for name, value in headers
+        )
+        return None, _STREAMED_BODY if chunked else _NO_BODY
+    if (
+        len(lengths) > 1
+        or not lengths[0].isdigit()  # bytes: ASCII digits only
+        or any(name == b"transfer-encoding" for name, _value in headers)
+    ):
+        return AmbiguousFraming(), _NO_BODY
+    length = int(lengths[0])
+    return None, (length > 0, length)
 
 
 def screen_environ(config: Config, environ: WSGIEnvironment) -> HTTPException | None:
