@@ -28,9 +28,11 @@ run: $(BIN)/.run-installed
 	cd examples/blog && ERLEN_APP=blog ERLEN_RUN_ASGI=1 \
 		$(abspath $(BIN))/erlen run --host 127.0.0.1 --port $(PORT)
 
+# Also the import contracts: no cycle, and who may import the app, the adapters and the tools.
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests examples bench
 	$(BIN)/ruff format --check src tests examples bench
+	$(BIN)/python tests/import_contracts.py
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict src

@@ -26,12 +26,14 @@ from importlib.metadata import version as distribution_version
 import click
 from click.testing import CliRunner, Result
 
-from .app import Erlen
+from .config import environ_setting, get_debug_flag, get_load_dotenv
 from .ctx import has_app_context
 from .deploy_checks import run_checks
 from .flask_compat import is_installed as flask_alias_installed
 from .globals import current_app
-from .helpers import environ_setting, get_debug_flag, get_load_dotenv
+
+if t.TYPE_CHECKING:
+    from .app import Erlen
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
 
@@ -40,6 +42,14 @@ DEFAULT_MODULES = ("wsgi", "app")
 #: Attribute names checked first for an app, then for a factory.
 APP_NAMES = ("app", "application")
 FACTORY_NAMES = ("create_app", "make_app")
+
+
+def _is_app(value: object) -> t.TypeGuard[Erlen]:
+    """Whether ``value`` is an :class:`~erlen.Erlen` application. The CLI imports the app module
+    only for typing (the app imports the CLI's groups): an app can exist only once that module
+    is loaded, so it is looked up there."""
+    app_module = sys.modules.get("erlen.app")
+    return app_module is not None and isinstance(value, app_module.Erlen)
 
 
 class NoAppException(click.ClickException):
@@ -125,15 +135,13 @@ def find_best_app(module: t.Any) -> Erlen:
     name = module.__name__
     for attribute in APP_NAMES:
         value = getattr(module, attribute, None)
-        if isinstance(value, Erlen):
+        if _is_app(value):
             return value
-    found = {id(value): value for value in vars(module).values() if isinstance(value, Erlen)}
+    found = {id(value): value for value in vars(module).values() if _is_app(value)}
     if len(found) == 1:
         return next(iter(found.values()))
     if len(found) > 1:
-        names = ", ".join(
-            sorted(key for key, value in vars(module).items() if isinstance(value, Erlen))
-        )
+        names = ", ".join(sorted(key for key, value in vars(module).items() if _is_app(value)))
         raise NoAppException(
             f"Found several Erlen applications in module {name!r} ({names});"
             f" use '{name}:NAME' to pick one."
@@ -193,7 +201,7 @@ def find_app_by_string(module: t.Any, expression: str) -> Erlen:
             f"{where!r} is not a function (its type is {type(value).__name__!r}), so it cannot"
             " be called with arguments."
         )
-    if not isinstance(value, Erlen):
+    if not _is_app(value):
         raise NoAppException(
             f"{where!r} is not an Erlen application (its type is {type(value).__name__!r})."
         )
@@ -208,7 +216,7 @@ def _call_factory(
     except TypeError as error:
         raise NoAppException(f"The app factory {where!r} cannot be called so: {error}.") from None
     app = factory(*args, **kwargs)  # an error inside the factory shows its traceback
-    if not isinstance(app, Erlen):
+    if not _is_app(app):
         raise NoAppException(
             f"The app factory {where!r} did not return an Erlen application (it returned an"
             f" object of type {type(app).__name__!r})."
@@ -263,7 +271,7 @@ class ScriptInfo:
             return self._loaded_app
         if self.create_app is not None:
             app = self.create_app()
-            if not isinstance(app, Erlen):
+            if not _is_app(app):
                 raise NoAppException(
                     "create_app did not return an Erlen application (it returned an object of"
                     f" type {type(app).__name__!r})."

@@ -14,9 +14,11 @@ from .config import get_debug_flag as get_debug_flag
 from .config import get_load_dotenv as get_load_dotenv
 from .files import send_file as send_file
 from .files import send_from_directory as send_from_directory
-from .globals import _cv_app, _cv_request, current_app, session
+from .flashing import flash as flash
+from .flashing import get_flashed_messages as get_flashed_messages
+from .globals import _cv_app, current_app
 from .scaffold import get_root_path as get_root_path
-from .signals import message_flashed, run_receiver_sync
+from .urls import url_for as url_for
 
 if t.TYPE_CHECKING:
     from werkzeug.sansio.response import Response as SansIOResponse
@@ -24,34 +26,6 @@ if t.TYPE_CHECKING:
     from .wrappers import Response
 
 T = t.TypeVar("T")
-
-
-def url_for(
-    endpoint: str,
-    /,
-    *,
-    _anchor: str | None = None,
-    _method: str | None = None,
-    _scheme: str | None = None,
-    _external: bool | None = None,
-    **values: t.Any,
-) -> str:
-    """The URL of ``endpoint`` with ``values`` for its rule's variables.
-
-    Values that are not rule variables become the query string. ``".name"`` is relative to the
-    current blueprint. ``_external`` gives an absolute URL (the default outside a request),
-    ``_scheme`` its scheme, ``_anchor`` a ``#fragment``, ``_method`` picks among rules that differ
-    by method. An unknown endpoint raises :class:`~werkzeug.routing.BuildError` unless a
-    ``url_build_error_handlers`` function returns a URL.
-    """
-    return current_app.url_for(
-        endpoint,
-        _anchor=_anchor,
-        _method=_method,
-        _scheme=_scheme,
-        _external=_external,
-        **values,
-    )
 
 
 def redirect(
@@ -95,43 +69,6 @@ def stream_with_context(
         return function(*args, **kwargs)
 
     return decorator
-
-
-# --- flash messages ---------------------------------------------------------------------------
-
-
-def flash(message: str, category: str = "message") -> None:
-    """Keep ``message`` in the session for the next request to show (after a redirect).
-    ``category`` is free text; ``"error"``, ``"info"`` and ``"warning"`` are common."""
-    flashes = session.get("_flashes", [])
-    flashes.append((category, message))
-    session["_flashes"] = flashes
-    if message_flashed.receivers:
-        message_flashed.send(
-            current_app._get_current_object(),  # type: ignore[attr-defined]
-            _async_wrapper=run_receiver_sync,
-            message=message,
-            category=category,
-        )
-
-
-def get_flashed_messages(
-    with_categories: bool = False, category_filter: t.Iterable[str] = ()
-) -> list[str] | list[tuple[str, str]]:
-    """The flashed messages, taken out of the session (the same list for the rest of the
-    request); ``(category, message)`` pairs with ``with_categories``."""
-    ctx = _cv_request.get()
-    if ctx is None:
-        return []
-    flashes = ctx.flashes
-    if flashes is None:
-        flashes = ctx.flashes = session.pop("_flashes") if "_flashes" in session else []
-    wanted = set(category_filter)
-    if wanted:
-        flashes = [pair for pair in flashes if pair[0] in wanted]
-    if with_categories:
-        return [(category, message) for category, message in flashes]
-    return [message for _category, message in flashes]
 
 
 def __getattr__(name: str) -> t.Any:

@@ -85,8 +85,9 @@ class Environment(BaseEnvironment):
 
 def create_environment(app: Erlen) -> Environment:
     """Build ``app.jinja_env`` from ``app.jinja_options`` and the app's settings."""
-    from .helpers import get_flashed_messages, url_for
+    from .flashing import get_flashed_messages
     from .security import csp_nonce, csrf_token
+    from .urls import url_for
 
     options = dict(app.jinja_options)
     options.setdefault("autoescape", app.select_jinja_autoescape)

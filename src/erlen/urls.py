@@ -7,7 +7,7 @@ from urllib.parse import quote as _url_quote
 
 from werkzeug.routing import BuildError, MapAdapter
 
-from .globals import _cv_app, _cv_request
+from .globals import _cv_app, _cv_request, current_app
 from .security import refuse_unvouched_host
 
 if t.TYPE_CHECKING:
@@ -108,3 +108,31 @@ def _subdomain_of(host: str, server_name: str) -> str:
     if host_parts[-len(server_parts) :] != server_parts:
         return "<invalid>"
     return ".".join(host_parts[: -len(server_parts)])
+
+
+def url_for(
+    endpoint: str,
+    /,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: t.Any,
+) -> str:
+    """The URL of ``endpoint`` with ``values`` for its rule's variables.
+
+    Values that are not rule variables become the query string. ``".name"`` is relative to the
+    current blueprint. ``_external`` gives an absolute URL (the default outside a request),
+    ``_scheme`` its scheme, ``_anchor`` a ``#fragment``, ``_method`` picks among rules that differ
+    by method. An unknown endpoint raises :class:`~werkzeug.routing.BuildError` unless a
+    ``url_build_error_handlers`` function returns a URL.
+    """
+    return current_app.url_for(
+        endpoint,
+        _anchor=_anchor,
+        _method=_method,
+        _scheme=_scheme,
+        _external=_external,
+        **values,
+    )

@@ -1,0 +1,155 @@
+"""The import contracts of the erlen package, checked by ``make lint``.
+
+Every import counts, those inside functions too (only those under ``if TYPE_CHECKING:`` do
+not: they never run). The contracts, with the layers of docs/design.md:
+
+1. No cycle: no module reaches itself through the imports of others.
+2. Only the package (``erlen/__init__.py``) imports ``erlen.app``: every other module takes
+   the app as a type, so the app composes the rest and nothing depends on it.
+3. Only the app and the test clients (which drive them) import the protocol adapters
+   (``erlen.protocols``): the rest of the package never sees an environ or a scope through them.
+4. The tools (the CLI, the test clients, the development server) are imported by the app, on
+   first use, and by nothing below it but the registration of CLI groups (``Scaffold.cli``).
+
+    python tests/import_contracts.py [src]     # exit status 1, with the broken contracts
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1] / "src"
+
+TOOLS = ("erlen.cli", "erlen.testing", "erlen.testing_websocket", "erlen.devserver")
+#: Who may import what (contracts 2 to 4): importer prefixes allowed, per imported prefix.
+ALLOWED_IMPORTERS: dict[str, tuple[str, ...]] = {
+    "erlen.app": ("erlen",),
+    "erlen.protocols": ("erlen.app", "erlen.protocols", "erlen.testing", "erlen.testing_websocket"),
+    **{tool: ("erlen.app", *TOOLS, "erlen.scaffold", "erlen.blueprints") for tool in TOOLS},
+}
+
+
+def modules(root: Path) -> dict[str, Path]:
+    """The modules of the erlen package under ``root``, by dotted name."""
+    found = {}
+    for path in sorted((root / "erlen").rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+def imports(name: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
+    """The erlen modules that ``name`` imports when it runs."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in _runtime_nodes(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            # A name is a submodule (from . import typing), else something of ``base``.
+            targets = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                for alias in node.names
+            ]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known and "." in target:
+                target = target.rpartition(".")[0]
+            if target in known and target != name:
+                yield target
+
+
+def _runtime_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+            yield from (n for branch in child.orelse for n in [branch, *_runtime_nodes(branch)])
+            continue
+        yield child
+        yield from _runtime_nodes(child)
+
+
+def graph(root: Path) -> dict[str, set[str]]:
+    known = modules(root)
+    return {name: set(imports(name, path, known)) for name, path in known.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (iteratively, Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in edges:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def broken_contracts(edges: dict[str, set[str]]) -> list[str]:
+    problems = [f"import cycle: {' <-> '.join(component)}" for component in cycles(edges)]
+    for importer, imported in sorted((a, b) for a, targets in edges.items() for b in targets):
+        for prefix, allowed in ALLOWED_IMPORTERS.items():
+            if _within(imported, prefix) and not any(
+                importer == who or (who != "erlen" and _within(importer, who)) for who in allowed
+            ):
+                problems.append(f"{importer} imports {imported}: only {', '.join(allowed)} may")
+    return problems
+
+
+def main() -> int:
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT
+    edges = graph(root)
+    problems = broken_contracts(edges)
+    for problem in problems:
+        print(problem)
+    count = sum(map(len, edges.values()))
+    print(f"{len(edges)} modules, {count} imports: {len(problems)} broken contracts")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

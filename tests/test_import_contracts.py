@@ -1,0 +1,72 @@
+"""The import contracts checker of ``make lint`` (tests/import_contracts.py) finds what it must."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import import_contracts
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / "erlen" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def test_the_package_keeps_its_contracts() -> None:
+    assert import_contracts.broken_contracts(import_contracts.graph(import_contracts.ROOT)) == []
+
+
+def test_a_cycle_through_a_function_level_import_is_found(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "__init__.py": "from .app import Erlen\n",
+            "app.py": "from .helpers import url_for\nclass Erlen: ...\n",
+            "helpers.py": "def url_for():\n    from .templating import render\n",
+            "templating.py": "from .helpers import url_for\n",
+        },
+    )
+    problems = import_contracts.broken_contracts(import_contracts.graph(root))
+    assert problems == ["import cycle: erlen.helpers <-> erlen.templating"]
+
+
+def test_imports_for_typing_only_do_not_count(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "__init__.py": "from .app import Erlen\n",
+            "app.py": "from .cli import AppGroup\nclass Erlen: ...\n",
+            "cli.py": """\
+                import typing as t
+                if t.TYPE_CHECKING:
+                    from .app import Erlen
+                class AppGroup: ...
+            """,
+        },
+    )
+    assert import_contracts.broken_contracts(import_contracts.graph(root)) == []
+    (root / "erlen" / "cli.py").write_text("from .app import Erlen\nclass AppGroup: ...\n")
+    problems = import_contracts.broken_contracts(import_contracts.graph(root))
+    assert "erlen.cli imports erlen.app: only erlen may" in problems
+    assert any(problem.startswith("import cycle") for problem in problems)
+
+
+def test_only_the_app_and_the_test_clients_reach_the_adapters(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "protocols/__init__.py": "",
+            "protocols/wsgi.py": "def serve(): ...\n",
+            "sessions.py": "from .protocols.wsgi import serve\n",
+        },
+    )
+    problems = import_contracts.broken_contracts(import_contracts.graph(root))
+    assert problems == [
+        "erlen.sessions imports erlen.protocols.wsgi: only erlen.app, erlen.protocols,"
+        " erlen.testing, erlen.testing_websocket may"
+    ]
