@@ -6,7 +6,7 @@ PORT ?= 5000
 # The browser tests (tests/browser/) drive Debian's Chromium with Playwright.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint typecheck pytest compat chromium bench docs clean
+.PHONY: run test test-fast lint typecheck pytest compat chromium redis-server bench docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,21 @@ chromium:
 	fi
 
 # With the share of erlen's lines the in-process tests run (TOTAL, at the end of the table).
-pytest: $(BIN)/.installed chromium
+# Installs Debian's redis-server when missing (the channels tests start one on a free port).
+REDIS_SERVER := /usr/bin/redis-server
+redis-server:
+	@if [ ! -x $(REDIS_SERVER) ]; then \
+		if [ "$$(id -u)" -eq 0 ]; then \
+			apt-get update && apt-get install -y --no-install-recommends redis-server; \
+		else \
+			echo "The channels tests need Debian's redis-server at $(REDIS_SERVER). Install it" \
+				"with 'sudo apt-get install -y --no-install-recommends redis-server', or run" \
+				"make as root." >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+pytest: $(BIN)/.installed chromium redis-server
 	$(BIN)/pytest -q --cov --cov-report=term
 
 # Lint, types and the tests that need no root, no browser and no server process: for the edit

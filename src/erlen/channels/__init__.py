@@ -25,7 +25,9 @@ channel keeps its last ``CHANNELS_HISTORY`` messages: a subscriber that passes t
 last (an SSE client reconnecting sends it as ``Last-Event-ID``) first receives what it missed.
 
 The backend is chosen by ``CHANNELS_URL``: unset or ``memory://``, the messages stay in this
-process (nothing to install; every subscriber must be served by the same process).
+process (nothing to install; every subscriber must be served by the same process);
+``redis://host:port/db``, they go through Redis streams, to the subscribers of every worker and
+machine (the ``redis`` extra: ``pip install erlen[redis]``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from collections.abc import AsyncIterator
 
 from ..sse import EventStream, ServerSentEvent
 from .memory import MemoryBackend
+from .messages import ChannelsUnavailable as ChannelsUnavailable
 from .messages import Message as Message
 from .messages import SubscriberTooSlow as SubscriberTooSlow
 
@@ -43,9 +46,12 @@ if t.TYPE_CHECKING:
 
 
 class Backend(t.Protocol):
-    """Where messages go: in memory (:class:`~erlen.channels.memory.MemoryBackend`)."""
+    """Where messages go: in memory (:class:`~erlen.channels.memory.MemoryBackend`) or in Redis
+    streams (:class:`~erlen.channels.redis_streams.RedisBackend`)."""
 
     def publish(self, channel: str, data: str) -> str: ...
+
+    async def apublish(self, channel: str, data: str) -> str: ...
 
     def subscribe(self, channel: str, last_id: str | None) -> AsyncIterator[Message]: ...
 
@@ -66,12 +72,18 @@ class Channels:
         url = config.get("CHANNELS_URL") or "memory://"
         history = int(config.get("CHANNELS_HISTORY", 1000))
         queue_size = int(config.get("CHANNELS_QUEUE_SIZE", 1000))
-        if url.partition("://")[0] != "memory":
+        scheme = url.partition("://")[0]
+        if scheme == "memory":
+            self._backend = MemoryBackend(history, queue_size)
+        elif scheme in ("redis", "rediss", "unix"):
+            from .redis_streams import RedisBackend  # redis-py only when it is used
+
+            self._backend = RedisBackend(url, history)
+        else:
             raise ValueError(
-                f"CHANNELS_URL {url!r} names no backend erlen has: use 'memory://' (or leave it"
-                " unset)."
+                f"CHANNELS_URL {url!r} names no backend erlen has: 'memory://' (or unset), or"
+                " 'redis://host:port/db'."
             )
-        self._backend = MemoryBackend(history, queue_size)
         app.extensions["channels"] = self
 
     @property
@@ -86,13 +98,14 @@ class Channels:
         return self.backend.publish(channel, data)
 
     async def apublish(self, channel: str, data: str) -> str:
-        """:meth:`publish` for async code."""
-        return self.backend.publish(channel, data)
+        """:meth:`publish` for async code (it never blocks the loop)."""
+        return await self.backend.apublish(channel, data)
 
     def subscribe(self, channel: str, last_id: str | None = None) -> AsyncIterator[Message]:
-        """The messages of ``channel`` from this call on, as an async iterator (call it from
-        async code); with ``last_id``, the ones after it that the history still holds come
-        first. Raises :exc:`SubscriberTooSlow` when the reader falls too far behind."""
+        """The messages of ``channel`` as an async iterator (call it from async code): in
+        memory from this call on, on Redis from its first read; with ``last_id``, the ones
+        after it that the history still holds come first. In memory, raises
+        :exc:`SubscriberTooSlow` when the reader falls too far behind."""
         return self.backend.subscribe(channel, last_id)
 
     def event_stream(

@@ -68,6 +68,9 @@ class MemoryBackend:
                     self._subscribers[channel].discard(subscriber)
         return message.id
 
+    async def apublish(self, channel: str, data: str) -> str:
+        return self.publish(channel, data)  # never waits: no need to leave the loop
+
     def subscribe(self, channel: str, last_id: str | None) -> AsyncIterator[Message]:
         """Subscribe now (from async code: the subscriber's queue is on the running loop);
         the messages come when the iterator is read."""

@@ -28,3 +28,14 @@ class SubscriberTooSlow(Exception):
         )
         self.channel = channel
         self.last_id = last_id
+
+
+class ChannelsUnavailable(Exception):
+    """Raised by ``publish`` when the backend cannot be reached (Redis is down): the message
+    was not published. Subscribers wait for the backend and read on where they were."""
+
+    def __init__(self, channel: str, cause: BaseException) -> None:
+        super().__init__(
+            f"Could not publish on {channel!r}: the channels backend is unreachable ({cause})."
+        )
+        self.channel = channel

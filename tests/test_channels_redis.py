@@ -1,0 +1,161 @@
+"""Channels on a real Redis (erlen.channels.redis_streams): order, history by id, publishing
+from a thread, fan-out to many subscribers, and a Redis restart in the middle of a stream."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+import threading
+import typing as t
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis_server import RedisServer
+
+from erlen import Erlen
+from erlen.channels import Channels, ChannelsUnavailable, Message
+
+WAIT = 30.0
+_names = itertools.count()
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None and not Path("/usr/bin/redis-server").exists(),
+    reason="needs Debian's redis-server (make test installs it)",
+)
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def channels(redis_server: RedisServer) -> Channels:
+    app = Erlen("redis_channels")
+    app.config.update(CHANNELS_URL=redis_server.url, CHANNELS_HISTORY=5000)
+    return Channels(app)
+
+
+def _channel() -> str:
+    return f"test-{next(_names)}"
+
+
+async def _take(subscription: t.AsyncIterator[Message], count: int) -> list[Message]:
+    taken: list[Message] = []
+
+    async def read() -> None:
+        async for message in subscription:
+            taken.append(message)
+            if len(taken) == count:
+                break
+
+    await asyncio.wait_for(read(), WAIT)
+    return taken
+
+
+def test_messages_come_in_order_after_the_last_id(channels: Channels) -> None:
+    channel = _channel()
+    start = channels.publish(channel, "before")
+
+    async def main() -> list[str]:
+        subscription = channels.subscribe(channel, last_id=start)
+        for text in ("a", "b", "c"):
+            await channels.apublish(channel, text)
+        return [message.data for message in await _take(subscription, 3)]
+
+    assert asyncio.run(main()) == ["a", "b", "c"]
+
+
+def test_history_by_id_for_a_reconnecting_client(channels: Channels) -> None:
+    channel = _channel()
+    ids = [channels.publish(channel, f"post {index}") for index in range(5)]
+
+    async def main() -> list[str]:
+        return [m.data for m in await _take(channels.subscribe(channel, last_id=ids[2]), 2)]
+
+    assert asyncio.run(main()) == ["post 3", "post 4"]
+
+
+def test_a_subscription_without_an_id_starts_at_its_first_read(channels: Channels) -> None:
+    channel = _channel()
+    channels.publish(channel, "old")
+
+    async def main() -> list[str]:
+        subscription = channels.subscribe(channel)
+        reading = asyncio.ensure_future(_take(subscription, 1))
+        await asyncio.sleep(0.3)  # the first read is waiting
+        await channels.apublish(channel, "new")
+        return [message.data for message in await reading]
+
+    assert asyncio.run(main()) == ["new"]
+
+
+def test_a_thread_publishes_to_an_async_subscriber(channels: Channels) -> None:
+    channel = _channel()
+    start = channels.publish(channel, "start")
+
+    async def main() -> list[str]:
+        subscription = channels.subscribe(channel, last_id=start)
+
+        def publish_all() -> None:
+            for index in range(50):
+                channels.publish(channel, str(index))
+
+        thread = threading.Thread(target=publish_all)
+        thread.start()
+        messages = await _take(subscription, 50)
+        thread.join(WAIT)
+        return [message.data for message in messages]
+
+    assert asyncio.run(main()) == [str(index) for index in range(50)]
+
+
+def test_a_thousand_messages_reach_a_hundred_subscribers_in_order(channels: Channels) -> None:
+    channel = _channel()
+    start = channels.publish(channel, "start")
+
+    async def main() -> list[list[str]]:
+        subscriptions = [channels.subscribe(channel, last_id=start) for _ in range(100)]
+        waiting = [asyncio.ensure_future(_take(sub, 1000)) for sub in subscriptions]
+        for index in range(1000):
+            await channels.apublish(channel, str(index))
+        results = await asyncio.gather(*waiting)
+        return [[message.data for message in messages] for messages in results]
+
+    expected = [str(index) for index in range(1000)]
+    results = asyncio.run(main())
+    assert len(results) == 100
+    assert all(received == expected for received in results)
+
+
+def test_a_redis_restart_mid_stream(redis_server: RedisServer, channels: Channels) -> None:
+    """Publishing while Redis is down raises ChannelsUnavailable; a subscriber waits, and once
+    Redis is back it reads on from where it was, missing nothing Redis kept."""
+    channel = _channel()
+    start = channels.publish(channel, "start")
+
+    async def main() -> list[str]:
+        subscription = channels.subscribe(channel, last_id=start)
+        first = await _take(subscription, 1) if await _published(channels, channel, "one") else []
+        redis_server.stop()
+        with pytest.raises(ChannelsUnavailable):
+            channels.publish(channel, "lost")
+        await asyncio.sleep(0.5)  # the subscriber meets the closed connection and retries
+        await asyncio.to_thread(redis_server.start)
+        channels.publish(channel, "two")
+        second = await _take(subscription, 1)
+        return [message.data for message in first + second]
+
+    assert asyncio.run(main()) == ["one", "two"]
+
+
+async def _published(channels: Channels, channel: str, data: str) -> bool:
+    await channels.apublish(channel, data)
+    return True
