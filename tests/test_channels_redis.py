@@ -15,9 +15,9 @@ import pytest
 from redis_server import RedisServer
 
 from erlen import Erlen
-from erlen.channels import Channels, ChannelsUnavailable, Message
+from erlen.channels import Channels, ChannelsUnavailable, Message, SubscriberTooSlow
 
-WAIT = 30.0
+WAIT = 10.0
 _names = itertools.count()
 
 pytestmark = pytest.mark.skipif(
@@ -159,3 +159,39 @@ def test_a_redis_restart_mid_stream(redis_server: RedisServer, channels: Channel
 async def _published(channels: Channels, channel: str, data: str) -> bool:
     await channels.apublish(channel, data)
     return True
+
+
+def test_a_slow_subscriber_is_dropped_and_can_catch_up(redis_server: RedisServer) -> None:
+    """A subscriber 10 messages behind is dropped without delaying the others; subscribing
+    again from the last id it received gives exactly what it missed."""
+    app = Erlen("slow_redis")
+    app.config.update(CHANNELS_URL=redis_server.url, CHANNELS_QUEUE_SIZE=10)
+    channels = Channels(app)
+    channel = _channel()
+    start = channels.publish(channel, "start")
+
+    async def main() -> tuple[list[str], list[str], list[str]]:
+        slow = channels.subscribe(channel, last_id=start)
+        first = await _take(slow, 1) if await _published(channels, channel, "0") else []
+        fast = asyncio.ensure_future(_take(channels.subscribe(channel, last_id=first[0].id), 49))
+        for index in range(1, 50):  # the slow one reads nothing meanwhile
+            await channels.apublish(channel, str(index))
+        received = [message.data for message in await fast]
+        slow_received = [first[0].data]
+
+        async def drain() -> None:
+            async for message in slow:
+                slow_received.append(message.data)
+
+        with pytest.raises(SubscriberTooSlow) as dropped:
+            await asyncio.wait_for(drain(), WAIT)
+        assert dropped.value.last_id is not None
+        missed = 49 - int(slow_received[-1])
+        again = channels.subscribe(channel, last_id=dropped.value.last_id)
+        caught_up = [message.data for message in await _take(again, missed)]
+        return received, slow_received, caught_up
+
+    received, slow_received, caught_up = asyncio.run(main())
+    assert received == [str(index) for index in range(1, 50)]
+    assert len(slow_received) < 50  # dropped on the way
+    assert slow_received + caught_up == [str(index) for index in range(50)]

@@ -78,7 +78,7 @@ class Channels:
         elif scheme in ("redis", "rediss", "unix"):
             from .redis_streams import RedisBackend  # redis-py only when it is used
 
-            self._backend = RedisBackend(url, history)
+            self._backend = RedisBackend(url, history, queue_size)
         else:
             raise ValueError(
                 f"CHANNELS_URL {url!r} names no backend erlen has: 'memory://' (or unset), or"
