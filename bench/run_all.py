@@ -1,5 +1,6 @@
-"""``make bench``: run bench/inprocess.py, bench/servers.py and bench/memory.py and write
-bench/RESULTS.md with the machine, the library versions, the date and their tables.
+"""``make bench``: run bench/inprocess.py, bench/servers.py, bench/memory.py and
+bench/channels.py, and write bench/RESULTS.md with the machine, the library versions, the date
+and their tables.
 
     python bench/run_all.py [--output bench/RESULTS.md] [--quick]
 """
@@ -101,6 +102,9 @@ def main() -> int:
         memory = run(
             "memory.py", ["--requests", "20000"] if args.quick else [], os.path.join(tmp, "m.md")
         )
+        channels = run(
+            "channels.py", ["--messages", "200"] if args.quick else [], os.path.join(tmp, "c.md")
+        )
     text = "\n".join(
         [
             header(load_before),
@@ -113,6 +117,9 @@ def main() -> int:
             "## Memory (bench/memory.py)",
             "",
             memory,
+            "## Channels (bench/channels.py)",
+            "",
+            channels,
         ]
     )
     with open(args.output, "w", encoding="utf-8") as file:
