@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from werkzeug.exceptions import BadRequest
 
 from erlen import Erlen, abort, request, url_for, websocket
+from erlen.channels import Channels
 from erlen.sse import EventStream, ServerSentEvent
 
 #: The body limit; the over-limit tests send a little more than this.
@@ -290,3 +291,21 @@ def forgot() -> str:
 @app.get("/reset/<token>")
 def reset(token: str) -> str:
     return token
+
+
+# Channels: in memory, or on the Redis that tests/servers/test_channels_servers.py gives every
+# server it starts (so that one server's views publish to another's clients).
+app.config["CHANNELS_URL"] = os.environ.get("ERLEN_CHANNELS_URL")
+channels = Channels(app)
+
+
+@app.post("/channels/publish")
+def publish() -> str:
+    """A def view (a worker thread under ASGI, the server's thread under WSGI) publishing."""
+    return channels.publish("servers", request.get_data(as_text=True))
+
+
+@app.get("/channels/live")
+def live() -> EventStream:
+    last_id = request.headers.get("Last-Event-ID")
+    return channels.event_stream("servers", last_id=last_id, ping_interval=None)

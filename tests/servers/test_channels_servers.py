@@ -1,0 +1,85 @@
+"""Channels across servers and processes, on a real Redis: a ``def`` view served by one server
+publishes, and the server-sent event streams of clients connected to another server receive it."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from redis_server import RedisServer
+
+from .conftest import RunningServer, run_server, skip_unless_installed
+
+WAIT = 10.0
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None and not Path("/usr/bin/redis-server").exists(),
+    reason="needs Debian's redis-server (make test installs it)",
+)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _events(response: httpx.Response, count: int) -> list[tuple[str, str]]:
+    """The first ``count`` events of a stream as (id, data), within WAIT seconds."""
+    events: list[tuple[str, str]] = []
+    event_id = data = ""
+    deadline = time.monotonic() + WAIT
+    for line in response.iter_lines():
+        if line.startswith("id: "):
+            event_id = line[4:]
+        elif line.startswith("data: "):
+            data = line[6:]
+        elif line == "" and data:
+            events.append((event_id, data))
+            event_id = data = ""
+            if len(events) == count:
+                break
+        if time.monotonic() > deadline:
+            break
+    return events
+
+
+@pytest.mark.parametrize(
+    ("publisher", "listener"),
+    [("gunicorn", "uvicorn"), ("uvicorn", "granian-asgi"), ("granian-wsgi", "hypercorn")],
+)
+def test_a_post_on_one_server_reaches_the_streams_of_another(
+    redis_url: str, tmp_path: Path, publisher: str, listener: str
+) -> None:
+    skip_unless_installed(publisher)
+    skip_unless_installed(listener)
+    env = {"ERLEN_CHANNELS_URL": redis_url}
+    with (
+        run_server(publisher, tmp_path / "publisher.log", env) as publishing,
+        run_server(listener, tmp_path / "listener.log", env) as listening,
+        httpx.Client(timeout=WAIT) as client,
+    ):
+        marker = client.post(f"{publishing.url}/channels/publish", content="marker").text
+        headers = {"Last-Event-ID": marker}
+        with client.stream("GET", f"{listening.url}/channels/live", headers=headers) as stream:
+            assert stream.status_code == 200, _logs(publishing, listening)
+            sent = [
+                client.post(f"{publishing.url}/channels/publish", content=f"post {index}").text
+                for index in range(3)
+            ]
+            events = _events(stream, 3)
+    assert events == [(sent[index], f"post {index}") for index in range(3)], _logs(
+        publishing, listening
+    )
+
+
+def _logs(*servers: RunningServer) -> str:
+    return "\n".join(f"--- {server.name}\n{server.log()}" for server in servers)
