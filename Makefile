@@ -6,7 +6,7 @@ PORT ?= 5000
 # The browser tests (tests/browser/) drive Debian's Chromium with Playwright.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint typecheck pytest compat chromium redis-server bench docs clean
+.PHONY: run test test-fast lint typecheck pytest upstream compat chromium redis-server bench docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,7 +80,13 @@ test-fast: lint typecheck
 compat: $(BIN)/.installed
 	$(BIN)/python tests/compat/suites.py
 
-test: lint typecheck chromium pytest compat
+# The in-process behavioural tests once more with ERLEN_SPEEDUPS=0: erlen on werkzeug's and
+# itsdangerous' own code instead of erlen._speedups (whose tests, against those, are left out).
+upstream: $(BIN)/.installed
+	ERLEN_SPEEDUPS=0 $(BIN)/pytest -q -p no:cacheprovider -m "not servers and not browser" \
+		--ignore=tests/speedups
+
+test: lint typecheck chromium pytest upstream compat
 
 $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

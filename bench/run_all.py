@@ -1,5 +1,5 @@
-"""``make bench``: run bench/inprocess.py, bench/servers.py, bench/memory.py and
-bench/channels.py, and write bench/RESULTS.md with the machine, the library versions, the date
+"""``make bench``: run bench/inprocess.py, bench/servers.py, bench/memory.py, bench/channels.py
+and bench/speedups.py, and write bench/RESULTS.md with the machine, the library versions, the date
 and their tables.
 
     python bench/run_all.py [--output bench/RESULTS.md] [--quick]
@@ -105,6 +105,7 @@ def main() -> int:
         channels = run(
             "channels.py", ["--messages", "200"] if args.quick else [], os.path.join(tmp, "c.md")
         )
+        speedups = run("speedups.py", quick, os.path.join(tmp, "speedups.md"))
     text = "\n".join(
         [
             header(load_before),
@@ -120,6 +121,9 @@ def main() -> int:
             "## Channels (bench/channels.py)",
             "",
             channels,
+            "## Speedups (bench/speedups.py)",
+            "",
+            speedups,
         ]
     )
     with open(args.output, "w", encoding="utf-8") as file:

@@ -10,6 +10,11 @@ not: they never run). The contracts, with the layers of docs/design.md:
    (``erlen.protocols``): the rest of the package never sees an environ or a scope through them.
 4. The tools (the CLI, the test clients, the development server) are imported by the app, on
    first use, and by nothing below it but the registration of CLI groups (``Scaffold.cli``).
+5. The speedups (``erlen._speedups``) sit below everything: they import no erlen module of
+   their own package's outside.
+6. A private attribute of werkzeug (a name werkzeug's own code gives its objects, like
+   ``Headers._list``) is read or written only inside ``erlen._speedups``, unless erlen gives
+   objects of its own that name (its subclasses' attributes).
 
     python tests/import_contracts.py [src]     # exit status 1, with the broken contracts
 """
@@ -23,6 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "src"
 
+SPEEDUPS = "erlen._speedups"
+#: Names werkzeug documents as public despite the underscore (LocalProxy's).
+DOCUMENTED = {"_get_current_object"}
 TOOLS = ("erlen.cli", "erlen.testing", "erlen.testing_websocket", "erlen.devserver")
 #: Who may import what (contracts 2 to 4): importer prefixes allowed, per imported prefix.
 ALLOWED_IMPORTERS: dict[str, tuple[str, ...]] = {
@@ -140,10 +148,74 @@ def broken_contracts(edges: dict[str, set[str]]) -> list[str]:
     return problems
 
 
+def speedups_imports(edges: dict[str, set[str]]) -> list[str]:
+    """Contract 5: the speedups import only themselves."""
+    return [
+        f"{importer} imports {imported}: the speedups import no other part of erlen"
+        for importer, targets in sorted(edges.items())
+        if _within(importer, SPEEDUPS)
+        for imported in sorted(targets)
+        if not _within(imported, SPEEDUPS)
+    ]
+
+
+def _private_names(tree: ast.AST) -> set[str]:
+    """The single-underscore names a module gives objects: ``x._name = ...`` and names bound in
+    class bodies (attributes and methods)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    names.add(item.name)
+                elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    names.add(item.target.id)
+                elif isinstance(item, ast.Assign):
+                    names.update(t.id for t in item.targets if isinstance(t, ast.Name))
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Attribute):
+                    names.add(part.attr)
+    return {name for name in names if name.startswith("_") and not name.startswith("__")}
+
+
+def werkzeug_private_uses(root: Path) -> list[str]:
+    """Contract 6: where erlen, outside the speedups, touches a private name of werkzeug's."""
+    import werkzeug
+
+    theirs: set[str] = set()
+    for path in Path(werkzeug.__file__).parent.rglob("*.py"):
+        theirs |= _private_names(ast.parse(path.read_text(encoding="utf-8")))
+    trees = {
+        name: ast.parse(path.read_text(encoding="utf-8"))
+        for name, path in modules(root).items()
+        if not _within(name, SPEEDUPS)
+    }
+    ours: set[str] = set().union(*map(_private_names, trees.values())) | DOCUMENTED
+    problems = []
+    for name, tree in sorted(trees.items()):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in theirs and node.attr not in ours:
+                problems.append(
+                    f"{name}:{node.lineno} uses werkzeug's private {node.attr}: only"
+                    f" {SPEEDUPS} may (add a function there, and its test)"
+                )
+    return problems
+
+
 def main() -> int:
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT
     edges = graph(root)
-    problems = broken_contracts(edges)
+    problems = [
+        *broken_contracts(edges),
+        *speedups_imports(edges),
+        *werkzeug_private_uses(root),
+    ]
     for problem in problems:
         print(problem)
     count = sum(map(len, edges.values()))

@@ -12,7 +12,7 @@ import typing as t
 import weakref
 
 import pytest
-from asgi_scopes import http_scope
+from support.asgi_scopes import http_scope
 from werkzeug.exceptions import ClientDisconnected
 
 from erlen import Erlen, request

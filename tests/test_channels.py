@@ -8,7 +8,7 @@ import threading
 import typing as t
 
 import pytest
-from asgi_scopes import http_scope
+from support.asgi_scopes import http_scope
 
 from erlen import Erlen, request
 from erlen.channels import Channels, Message, SubscriberTooSlow

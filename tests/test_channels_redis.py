@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from redis_server import RedisServer
+from support.redis_server import RedisServer
 
 from erlen import Erlen
 from erlen.channels import Channels, ChannelsUnavailable, Message, SubscriberTooSlow

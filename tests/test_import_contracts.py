@@ -70,3 +70,45 @@ def test_only_the_app_and_the_test_clients_reach_the_adapters(tmp_path: Path) ->
         "erlen.sessions imports erlen.protocols.wsgi: only erlen.app, erlen.protocols,"
         " erlen.testing, erlen.testing_websocket may"
     ]
+
+
+def test_the_package_keeps_the_speedups_fence() -> None:
+    edges = import_contracts.graph(import_contracts.ROOT)
+    assert import_contracts.speedups_imports(edges) == []
+    assert import_contracts.werkzeug_private_uses(import_contracts.ROOT) == []
+
+
+def test_the_speedups_import_nothing_above_them(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "_speedups/__init__.py": "",
+            "_speedups/headers.py": "from ..config import Config\n",
+            "config.py": "class Config: ...\n",
+        },
+    )
+    problems = import_contracts.speedups_imports(import_contracts.graph(root))
+    assert problems == [
+        "erlen._speedups.headers imports erlen.config: the speedups import no other part of erlen"
+    ]
+
+
+def test_werkzeug_private_attributes_only_inside_the_speedups(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "_speedups/__init__.py": "",
+            "_speedups/headers.py": "def pairs(headers):\n    return headers._list\n",
+            "security.py": "def add(headers):\n    headers._list.append(('A', 'b'))\n",
+            "wrappers.py": """\
+                class Response:
+                    _on_close: list[object]
+                def close(response):
+                    return response._on_close
+            """,
+        },
+    )
+    problems = import_contracts.werkzeug_private_uses(root)
+    assert len(problems) == 1 and problems[0].startswith("erlen.security:2 uses werkzeug's private")

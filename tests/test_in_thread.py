@@ -10,7 +10,7 @@ import threading
 import typing as t
 
 import pytest
-from asgi_scopes import http_scope
+from support.asgi_scopes import http_scope
 
 from erlen import Erlen, Response, g, request
 from erlen.testing import ErlenClient

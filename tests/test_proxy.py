@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 
 from erlen import Erlen, g, render_template_string, request, session
-from erlen.proxy import context_proxy
+from erlen.globals import context_proxy
 from erlen.testing import ErlenClient
 from erlen.wrappers import Request
 

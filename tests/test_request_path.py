@@ -13,7 +13,7 @@ import typing as t
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from security_harness import ADMIN_BODY, GOOD_HEADERS, PATH_TRICKS, both
+from support.security_harness import ADMIN_BODY, GOOD_HEADERS, PATH_TRICKS, both
 
 from erlen import Erlen, abort, request
 from erlen.protocols.request_path import canonical_path

@@ -8,7 +8,7 @@ import asyncio
 import typing as t
 
 import pytest
-from asgi_scopes import http_scope
+from support.asgi_scopes import http_scope
 
 from erlen import Erlen, abort, request
 from erlen.testing import ErlenClient

@@ -15,7 +15,7 @@ import re
 import typing as t
 
 import pytest
-from asgi_scopes import http_scope
+from support.asgi_scopes import http_scope
 
 from erlen import (
     Blueprint,

@@ -14,7 +14,7 @@ import typing as t
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from security_harness import (
+from support.security_harness import (
     GOOD_HEADERS,
     Headers,
     both,
@@ -22,7 +22,7 @@ from security_harness import (
     call_wsgi,
     check_good_request,
 )
-from security_harness import (
+from support.security_harness import (
     assert_sane as _assert_sane,
 )
 

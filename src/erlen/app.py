@@ -23,6 +23,7 @@ from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import redirect as _wz_redirect
 
 from . import typing as ft
+from ._speedups import ENABLED as _SPEEDUPS
 from .concurrency import Invoker, call_inline, drive, is_async_callable, run_on_thread_loop
 from .config import DEFAULT_CONFIG, Config, environ_setting, get_debug_flag, get_load_dotenv
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
@@ -209,7 +210,7 @@ class Erlen(Scaffold):
     def subdomain_matching(self, value: bool) -> None:
         self._subdomain_matching = value
         # The matcher for plain paths ignores hosts: only used when nothing matches on them.
-        self.url_map.fast_static = not (self.url_map.host_matching or value)
+        self.url_map.fast_static = _SPEEDUPS and not (self.url_map.host_matching or value)
 
     def auto_find_instance_path(self) -> str:
         """The instance folder when none is given: ``instance/`` beside the app's top-level

@@ -9,9 +9,15 @@ there before, which also works when a context is popped from a copy of the one t
 from __future__ import annotations
 
 import typing as t
+from collections.abc import Callable
 from contextvars import ContextVar
 
-from .proxy import context_proxy
+from werkzeug.local import LocalProxy
+
+from ._speedups import ENABLED as _SPEEDUPS
+from ._speedups.proxy import context_proxy as _fast_proxy
+
+T = t.TypeVar("T")
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -19,6 +25,16 @@ if t.TYPE_CHECKING:
     from .sessions import SessionMixin
     from .websockets import WebSocket
     from .wrappers import Request
+
+
+def context_proxy(get: Callable[[], T], name: str) -> T:
+    """A proxy to what ``get()`` returns at the time of each use (``get`` raises
+    ``RuntimeError`` outside its context); ``name`` names its class. werkzeug's ``LocalProxy``
+    when the speedups are off."""
+    if _SPEEDUPS:
+        return _fast_proxy(get, name)
+    return t.cast(T, LocalProxy(get))
+
 
 _no_app_msg = """\
 Working outside of application context.

@@ -6,8 +6,7 @@ import logging
 import sys
 import typing as t
 
-from .globals import _cv_request
-from .proxy import context_proxy
+from .globals import _cv_request, context_proxy
 
 if t.TYPE_CHECKING:
     from .app import Erlen

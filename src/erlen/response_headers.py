@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 from werkzeug.urls import iri_to_uri
 
+from ._speedups.headers import header_pairs, replace_pairs
+
 if t.TYPE_CHECKING:
     from werkzeug.datastructures import Headers
 
@@ -40,7 +42,7 @@ def refuse_unsafe_headers(headers: Headers) -> None:
     be sent; each pair found safe is remembered, so a response of known pairs costs a lookup
     per header."""
     checked = _checked
-    for pair in headers._list:  # werkzeug's storage: no generator per response
+    for pair in header_pairs(headers):
         if pair not in checked:
             _check(pair)
             if len(checked) < _MAX_CHECKED and len(pair[1]) <= _MAX_CHECKED_VALUE:
@@ -65,13 +67,13 @@ def _check(pair: tuple[t.Any, t.Any]) -> None:
 def drop_unsafe_headers(headers: Headers) -> None:
     """Remove every header that must not be sent (from an error page, which must go out)."""
     kept = []
-    for pair in headers._list:
+    for pair in header_pairs(headers):
         try:
             _check(pair)
         except UnsafeHeaderError:
             continue
         kept.append(pair)
-    headers._list = kept
+    replace_pairs(headers, kept)
 
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from werkzeug.exceptions import BadRequest, Forbidden
 from werkzeug.sansio.utils import host_is_trusted
 
+from ._speedups.headers import add_trusted_pairs, header_pairs
 from .globals import _cv_request, current_app, session
 
 if t.TYPE_CHECKING:
@@ -119,14 +120,13 @@ def add_security_headers(
     defaults, default_pairs = _default_headers(app, config["SECURITY_HEADERS"])
     hsts = config["HSTS"]
     csp = config["CONTENT_SECURITY_POLICY"]
-    # werkzeug's Headers keeps (name, value) tuples in _list; appending there directly skips a
-    # regex per value and an exception per membership test, a measurable cost per response.
-    pairs: list[tuple[str, str]] = response.headers._list
+    headers = response.headers
+    pairs = header_pairs(headers)
     extra: t.Sequence[tuple[str, str, str]]
     basic = len(pairs) == 2 and pairs[0][0] == "Content-Type" and pairs[1][0] == "Content-Length"
     if hsts is None and csp is None:
         if basic:  # what a response made from a string has: the common case
-            pairs.extend(default_pairs)
+            add_trusted_pairs(headers, default_pairs)
             return
         extra = defaults
     else:
@@ -138,9 +138,9 @@ def add_security_headers(
             nonced = csp.replace("{nonce}", nonce)
             added.append(_checked("Content-Security-Policy", nonced))
     present = _BASIC_HEADERS if basic else {name.lower() for name, _value in pairs}
-    for lower, name, value in extra:
-        if lower not in present:
-            pairs.append((name, value))
+    add_trusted_pairs(
+        headers, [(name, value) for lower, name, value in extra if lower not in present]
+    )
 
 
 _BASIC_HEADERS = frozenset({"content-type", "content-length"})
@@ -238,7 +238,7 @@ def apply_proxy_headers(request: Request, hops: int | t.Mapping[str, int]) -> No
     if host is not None or "port" in found:
         hostname = (host or request.host).rsplit(":", 1)[0] if "port" in found else host
         full = f"{hostname}:{found['port']}" if "port" in found else str(hostname)
-        request.__dict__["host"] = full.lower()
+        request.host = full.lower()
     if "prefix" in found:
         request.root_path = found["prefix"].rstrip("/")
 

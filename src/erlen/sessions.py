@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
-import time
 import typing as t
-import zlib
-from base64 import urlsafe_b64decode
-from binascii import b2a_base64
 from collections.abc import Callable, MutableMapping
 from datetime import datetime, timezone
 
-from itsdangerous import (
-    BadData,
-    BadPayload,
-    BadSignature,
-    BadTimeSignature,
-    SignatureExpired,
-    URLSafeTimedSerializer,
-)
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
-from werkzeug.http import dump_cookie, http_date
+from werkzeug.http import dump_cookie
 
+from ._speedups import ENABLED as _SPEEDUPS
+from ._speedups.cookies import CookieFormat
+from ._speedups.signing import CookieSigner
 from .globals import _cv_request
-from .json.provider import _http_date
 from .json.tag import TaggedJSONSerializer
 from .response_headers import check_cookie_domain
 
@@ -191,100 +181,13 @@ def check_secret_key_for_serving(app: Erlen) -> None:
         refuse_weak_secret_key(key)
 
 
-def _b64encode(data: bytes) -> bytes:
-    """Unpadded base64url (``base64.urlsafe_b64encode`` in one call less)."""
-    return b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
-
-
-def _b64decode(data: bytes) -> bytes:
-    return urlsafe_b64decode(data + b"=" * (-len(data) % 4))
-
-
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
-#: zlib's output is never under 10 bytes (header, checksum, a deflate block of at least a
-#: literal, a match and its end), so it cannot beat a payload this short by the 2 bytes
-#: itsdangerous asks for: no need to try (a fresh compressor costs microseconds).
-_INCOMPRESSIBLE = 11
-
-
-class _CookieSigner:
-    """The session cookie format of itsdangerous' ``URLSafeTimedSerializer`` (Flask's cookie), for
-    one set of keys: ``payload.timestamp.signature``, base64url, the payload compressed with zlib
-    when that is shorter (then prefixed with a dot), an HMAC with a key derived from the secret.
-
-    Keys are derived and hashed into an HMAC once, not on every request; :meth:`loads` only
-    accepts the signature in the canonical form itsdangerous writes."""
-
-    def __init__(self, serializer: URLSafeTimedSerializer, digest_method: t.Any) -> None:
-        self.serializer: t.Any = serializer.serializer
-        self.text = isinstance(self.serializer.dumps({}), str)
-        signer = serializer.make_signer(serializer.salt)
-        #: An HMAC per key, the signing key first.
-        self.macs = [
-            hmac.new(signer.derive_key(key), digestmod=digest_method)
-            for key in reversed(serializer.secret_keys)
-        ]
-
-    def _mac(self, keyed: hmac.HMAC, message: bytes) -> bytes:
-        mac = keyed.copy()  # the key is already hashed in: cheaper than a new HMAC
-        mac.update(message)
-        return _b64encode(mac.digest())
-
-    def dumps(self, value: t.Any) -> str:
-        text = self.serializer.dumps(value)
-        data: bytes = text.encode() if isinstance(text, str) else text
-        payload = None
-        if len(data) > _INCOMPRESSIBLE:
-            compressed = zlib.compress(data)
-            if len(compressed) < len(data) - 1:
-                payload = b"." + _b64encode(compressed)
-        if payload is None:
-            payload = _b64encode(data)
-        stamp = int(time.time()).to_bytes(8, "big").lstrip(b"\x00")
-        message = b"%s.%s" % (payload, _b64encode(stamp))
-        return (b"%s.%s" % (message, self._mac(self.macs[0], message))).decode("ascii")
-
-    def loads(self, value: str, max_age: int) -> t.Any:
-        """The data in a cookie; raises :exc:`~itsdangerous.BadData` (or ``ValueError``)."""
-        message, _, signature = value.encode().rpartition(b".")
-        for keyed in self.macs:
-            if hmac.compare_digest(self._mac(keyed, message), signature):
-                break
-        else:
-            raise BadSignature("Signature does not match")
-        payload, found, stamp = message.rpartition(b".")
-        if not found:
-            raise BadTimeSignature("Timestamp missing")
-        try:
-            stamp = _b64decode(stamp)
-        except ValueError:
-            raise BadTimeSignature("Malformed timestamp") from None
-        if len(stamp) > 8:
-            raise BadTimeSignature("Malformed timestamp")
-        age = int(time.time()) - int.from_bytes(stamp, "big")
-        if not 0 <= age <= max_age:
-            raise SignatureExpired(f"Signature age {age} is outside 0..{max_age} seconds")
-        try:
-            if payload[:1] == b".":
-                data = zlib.decompress(_b64decode(payload[1:]))
-            else:
-                data = _b64decode(payload)
-            return self.serializer.loads(data.decode() if self.text else data)
-        except Exception as error:  # whatever the serializer raises: not a session
-            raise BadPayload(f"Could not load the payload: {error}") from None
-
-
 class _CookieLayout(t.NamedTuple):
-    """A session ``Set-Cookie`` header around its value and expiry, formatted once per settings."""
+    """The session cookie's name and attributes, and its ``Set-Cookie`` header's format."""
 
     name: str
     options: dict[str, t.Any]
-    #: ``name=`` as werkzeug writes it.
-    start: str
-    #: ``; Domain=...`` (before ``Expires``) or nothing.
-    domain: str
-    #: ``; Secure; HttpOnly; Path=/; SameSite=Lax`` and so on (after ``Expires``).
-    rest: str
+    #: The header for a value and an expiry.
+    header: Callable[[str, datetime | str | float | None], str]
 
 
 def _cookie_layout(settings: tuple[t.Any, ...]) -> _CookieLayout:
@@ -298,12 +201,13 @@ def _cookie_layout(settings: tuple[t.Any, ...]) -> _CookieLayout:
         "samesite": samesite,
         "partitioned": partitioned,
     }
-    # werkzeug formats (and validates) the attributes: the header stays exactly what
-    # response.set_cookie would write.
-    start = dump_cookie(name, max_size=0).partition(";")[0]
-    head = dump_cookie(name, path=None, domain=domain, max_size=0)
-    rest = dump_cookie(name, max_size=0, **{**options, "domain": None})
-    return _CookieLayout(name, options, start, head[len(start) :], rest[len(start) :])
+    if _SPEEDUPS:
+        return _CookieLayout(name, options, CookieFormat(name, options).header)
+
+    def header(value: str, expires: datetime | str | float | None) -> str:
+        return dump_cookie(name, value, expires=expires, max_size=0, **options)
+
+    return _CookieLayout(name, options, header)
 
 
 #: The tagged-JSON serializer of session cookies (shared by every cookie session interface).
@@ -346,7 +250,7 @@ class SecureCookieSessionInterface(SessionInterface):
             },
         )
 
-    def _signer(self, app: Erlen) -> _CookieSigner | URLSafeTimedSerializer | None:
+    def _signer(self, app: Erlen) -> CookieSigner | URLSafeTimedSerializer | None:
         """What signs and opens the cookie: the cached signer for the current keys, or the
         serializer of an overridden :meth:`get_signing_serializer`."""
         if (
@@ -383,8 +287,9 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def _new_signer(
         self, secret_key: str | bytes, fallbacks: t.Iterable[str | bytes] | None
-    ) -> _CookieSigner:
-        return _CookieSigner(self._make_serializer(secret_key, fallbacks), self.digest_method)
+    ) -> CookieSigner | URLSafeTimedSerializer:
+        serializer = self._make_serializer(secret_key, fallbacks)
+        return CookieSigner(serializer, self.digest_method) if _SPEEDUPS else serializer
 
     def _cached(self, name: str, key: tuple[t.Any, ...], make: Callable[..., T], *args: t.Any) -> T:
         """``make(*args)`` kept in this instance's cache ``name`` under ``key`` (the settings it
@@ -434,7 +339,7 @@ class SecureCookieSessionInterface(SessionInterface):
         value = signer.dumps(dict(session))
         expires = self.get_expiration_time(app, session)
         layout = self._layout(app)
-        header = f"{layout.start}{value}{layout.domain}{_expires(expires)}{layout.rest}"
+        header = layout.header(value, expires)
         limit = app.config.get("MAX_COOKIE_SIZE", 4093)
         if limit and len(header) > limit:
             # werkzeug's path, for its warning; then ours, in the app's log.
@@ -446,15 +351,6 @@ class SecureCookieSessionInterface(SessionInterface):
             )
         else:
             response.headers.add("Set-Cookie", header)
-
-
-def _expires(value: datetime | str | float | None) -> str:
-    """The ``Expires`` attribute as ``response.set_cookie`` writes it."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return f"; Expires={_http_date(value)}"
-    return f"; Expires={value if isinstance(value, str) else http_date(value)}"
 
 
 def _vary_cookie(response: Response) -> None:

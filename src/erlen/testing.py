@@ -24,6 +24,7 @@ from werkzeug.test import Client, TestResponse
 from werkzeug.test import EnvironBuilder as WerkzeugEnvironBuilder
 from werkzeug.wrappers import Request as WerkzeugRequest
 
+from ._speedups.client_cookies import add_cookies, keep_cookies, uses_cookies
 from .protocols.asgi import PRESERVE_CONTEXT_EXTENSION, call_asgi_app
 from .protocols.wsgi import PRESERVE_CONTEXT_KEY, TEST_CLIENT_KEY, scope_from_environ
 from .testing_websocket import (
@@ -221,7 +222,7 @@ class ErlenClient(Client):
 
         Arguments are those of :meth:`Erlen.test_request_context` (the path, for a cookie
         that is set on a path)."""
-        if self._cookies is None:
+        if not uses_cookies(self):
             raise TypeError("Cookies are disabled: create the client with use_cookies=True.")
         app = self.application
         builder = EnvironBuilder(app, *args, **kwargs)
@@ -229,7 +230,7 @@ class ErlenClient(Client):
             environ = builder.get_environ()
         finally:
             builder.close()
-        self._add_cookies_to_wsgi(environ)
+        add_cookies(self, environ)
         ctx = app.request_context(environ)
         interface = app.session_interface
         with ctx:  # only while the interface works: the test's block sees its own contexts
@@ -242,7 +243,8 @@ class ErlenClient(Client):
         response = app.response_class()
         with ctx:
             interface.save_session(app, session, response)
-        self._update_cookies_from_response(
+        keep_cookies(
+            self,
             ctx.request.host.partition(":")[0],
             ctx.request.path,
             response.headers.getlist("Set-Cookie"),
@@ -302,10 +304,11 @@ class ErlenClient(Client):
             if not isinstance(app_iter, list):  # a buffered body is read and closed already
                 app_iter = _CloseAtEnd(app_iter)
             return app_iter, status, headers
-        self._add_cookies_to_wsgi(environ)
+        add_cookies(self, environ)
         result = _run_request(self.application, run_asgi(self.application, environ))
         url = urlsplit(f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}")
-        self._update_cookies_from_response(
+        keep_cookies(
+            self,
             url.hostname or "localhost",
             environ.get("PATH_INFO") or "/",
             result[2].getlist("Set-Cookie"),
@@ -340,7 +343,7 @@ class ErlenClient(Client):
             environ = builder.get_environ()
         finally:
             builder.close()
-        self._add_cookies_to_wsgi(environ)
+        add_cookies(self, environ)
         scope = websocket_scope(environ, subprotocols)
         return WebSocketSession(AsyncWebSocketSession(self.application, scope, timeout))
 

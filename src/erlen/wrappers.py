@@ -7,7 +7,6 @@ environ or an ASGI scope and hand it a *body opener*; the body is read only when
 
 from __future__ import annotations
 
-import functools
 import io
 import json as _stdlib_json
 import typing as t
@@ -15,22 +14,24 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 
 from werkzeug.datastructures import (
     CombinedMultiDict,
+    EnvironHeaders,
     FileStorage,
     Headers,
     ImmutableMultiDict,
     MultiDict,
 )
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.sansio.response import Response as SansIOResponse
 
 # werkzeug's, not functools': before Python 3.12 that one holds a lock shared by all instances
 # while it computes, and computing a body attribute may wait for the body to arrive.
-from werkzeug.utils import cached_property, get_content_type
+from werkzeug.utils import cached_property
 
+from ._speedups import ENABLED as _SPEEDUPS
+from ._speedups.headers import RequestHeaders, WSGIRequestHeaders
+from ._speedups.response_init import STATUS_LINES, init_for_bytes, init_headers_and_status
 from .globals import _cv_app
-from .headers import RequestHeaders, WSGIRequestHeaders
 from .response_headers import check_cookie_domain
 
 if t.TYPE_CHECKING:
@@ -115,9 +116,9 @@ class Request(SansIORequest):
         if headers is None:
             raw = self._raw_headers or ()
             if isinstance(raw, dict):  # a WSGI environ: the headers are read from it on demand
-                headers = self._headers = WSGIRequestHeaders(raw)
+                headers = self._headers = _ENVIRON_HEADERS(raw)
             else:
-                headers = self._headers = RequestHeaders(
+                headers = self._headers = _PAIR_HEADERS(
                     [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw]
                 )
         return headers
@@ -431,45 +432,25 @@ class Response(SansIOResponse):
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        # The base __init__, without its costs: a membership test on Headers raises and catches
-        # a KeyError internally, and statuses and content types are parsed every time.
         if (
-            headers is None
+            _SPEEDUPS
+            and headers is None
             and content_type is None
             and (type(response) is str or type(response) is bytes)
-            and (status := status or self.default_status) in _STATUS_LINES
+            and (status := status or self.default_status) in STATUS_LINES
         ):
-            # The common case (a view's string, a JSON body, an error page): two headers erlen
-            # computes itself, so no validation, and a status line looked up, not parsed.
+            # The common case (a view's string, a JSON body, an error page).
             data = response.encode() if type(response) is str else response
             mimetype = mimetype or self.default_mimetype or "text/plain"
-            self.headers = trusted_headers(
-                [("Content-Type", _content_type(mimetype)), ("Content-Length", str(len(data)))]
-            )
-            self._status_code, self._status = status, _STATUS_LINES[status]
+            init_for_bytes(self, len(data), status, mimetype)
             self.direct_passthrough = direct_passthrough
             self._on_close = []
             self.response = [data]
             return
-        if headers is None:
-            self.headers = Headers()
-        elif isinstance(headers, Headers):
-            self.headers = headers
+        if _SPEEDUPS:
+            init_headers_and_status(self, status, headers, mimetype, content_type)
         else:
-            self.headers = Headers(headers)
-        if content_type is None:
-            if mimetype is None and (headers is None or self.headers.get("Content-Type") is None):
-                mimetype = self.default_mimetype
-            if mimetype is not None:
-                content_type = _content_type(mimetype)
-        if content_type is not None:
-            self.headers["Content-Type"] = content_type
-        if status is None:
-            status = self.default_status
-        if type(status) is int and status in _STATUS_LINES:
-            self._status_code, self._status = status, _STATUS_LINES[status]
-        else:
-            self.status = status
+            super().__init__(status, headers, mimetype, content_type)
         self.direct_passthrough = direct_passthrough
         self._on_close = []
         if response is None:
@@ -549,20 +530,9 @@ class Response(SansIOResponse):
             func()
 
 
-_STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
-
-
-def trusted_headers(pairs: list[tuple[str, str]]) -> Headers:
-    """Headers from pairs that erlen made itself (no CR/LF possible), skipping the check werkzeug
-    runs on every value: it is measurable on every response."""
-    headers = Headers.__new__(Headers)
-    headers._list = pairs  # werkzeug's storage: a list of (name, value) tuples
-    return headers
-
-
-@functools.lru_cache(maxsize=64)
-def _content_type(mimetype: str) -> str:
-    return get_content_type(mimetype, "utf-8")
+#: The classes of request headers: werkzeug's own when the speedups are off.
+_ENVIRON_HEADERS: type[EnvironHeaders] = WSGIRequestHeaders if _SPEEDUPS else EnvironHeaders
+_PAIR_HEADERS: type[Headers] = RequestHeaders if _SPEEDUPS else Headers
 
 
 def _depth(value: t.Any) -> int:

@@ -1,4 +1,4 @@
-"""Fuzz target: a ``multipart/form-data`` body, parsed by ``erlen.formparser.MultipartParser``.
+"""Fuzz target: a ``multipart/form-data`` body, parsed by ``erlen._speedups.forms.MultipartParser``.
 Fails (raises) when parsing raises anything but a 400 or a 413, when the result (or the error)
 depends on the size of the chunks the body is read in, or when an uploaded file's name is not
 one bare name (a separator, a control character, ``.`` or ``..``).
@@ -95,7 +95,8 @@ def outcome(body: bytes, boundary: bytes, chunk_size: int) -> t.Any:
     """What parsing ``body`` gives: the fields and the files' contents, or the error code."""
     from werkzeug.exceptions import HTTPException
 
-    from erlen.formparser import MultipartParser
+    from erlen._speedups.forms import MultipartParser
+    from erlen.formparser import upload_filename, uploaded_file
 
     parser = MultipartParser(
         boundary,
@@ -104,6 +105,8 @@ def outcome(body: bytes, boundary: bytes, chunk_size: int) -> t.Any:
         content_length=len(body),
         chunk_size=chunk_size,
         spool_size=200,
+        upload_name=upload_filename,
+        make_file=uploaded_file,
     )
     try:
         fields, files = parser.parse(io.BytesIO(body))
@@ -162,7 +165,7 @@ def atheris_main(argv: list[str]) -> None:
     import atheris
 
     with atheris.instrument_imports(include=["erlen"]):
-        import erlen.formparser  # noqa: F401
+        import erlen._speedups.forms  # noqa: F401
 
     atheris.Setup(argv, run_one)
     atheris.Fuzz()

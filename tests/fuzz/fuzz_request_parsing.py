@@ -141,7 +141,7 @@ def parse(data: bytes) -> Request | None:
 def run_one(app: Erlen, data: bytes) -> bool:
     """Send ``data`` through both paths; raise ``AssertionError`` on a 5xx or a leak. Returns
     whether the bytes made a request at all."""
-    from security_harness import ECHO_HEADER_PATH, assert_headers_safe, assert_sane, both
+    from support.security_harness import ECHO_HEADER_PATH, assert_headers_safe, assert_sane, both
 
     request = parse(data)
     if request is None:
@@ -164,7 +164,7 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
 def builtin_fuzz(seed: int, iterations: int, max_seconds: float) -> tuple[int, int]:
     """Mutate the seeds with ``random.Random(seed)``; bounded in count and time. Returns
     (inputs tried, inputs that made a request)."""
-    from security_harness import build_app, check_good_request
+    from support.security_harness import build_app, check_good_request
 
     app = build_app()
     rng = random.Random(seed)
@@ -188,8 +188,8 @@ def builtin_fuzz(seed: int, iterations: int, max_seconds: float) -> tuple[int, i
 def atheris_main(argv: list[str]) -> None:
     import atheris
 
-    with atheris.instrument_imports(include=["erlen", "werkzeug", "security_harness"]):
-        from security_harness import build_app
+    with atheris.instrument_imports(include=["erlen", "werkzeug", "support"]):
+        from support.security_harness import build_app
 
     app = build_app()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fuzz_request_parsing import SEEDS, builtin_fuzz, parse, run_one
 from fuzzing import FUZZ_SECONDS, run_atheris
-from security_harness import build_app
+from support.security_harness import build_app
 
 from erlen import Erlen
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from redis_server import RedisServer
+from support.redis_server import RedisServer
 
 from .conftest import RunningServer, run_server, skip_unless_installed
 

@@ -4,7 +4,7 @@ guards ``/admin`` by ``request.path`` (``app_under_test.guard_admin``), on every
 from __future__ import annotations
 
 import pytest
-from security_harness import PATH_TRICKS
+from support.security_harness import PATH_TRICKS
 
 from .app_under_test import ADMIN_BODY
 from .conftest import RunningServer

@@ -8,8 +8,13 @@ import decimal
 import json
 import typing as t
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date
 from json.encoder import encode_basestring_ascii
+
+from werkzeug.http import http_date as werkzeug_http_date
+
+from .._speedups import ENABLED as _SPEEDUPS
+from .._speedups.http_date import http_date
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -46,20 +51,8 @@ class JSONProvider:
         return self._app.response_class(self.dumps(obj), mimetype="application/json")
 
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _http_date(value: date) -> str:
-    """``werkzeug.http.http_date`` (naive datetimes are UTC), a few times faster."""
-    if not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    if value.tzinfo is not None and value.utcoffset():
-        value = value.astimezone(timezone.utc)
-    return (
-        f"{_WEEKDAYS[value.weekday()]}, {value.day:02d} {_MONTHS[value.month - 1]}"
-        f" {value.year:04d} {value.hour:02d}:{value.minute:02d}:{value.second:02d} GMT"
-    )
+#: Dates in JSON are HTTP dates, formatted by werkzeug when the speedups are off.
+_http_date: t.Callable[[date], str] = http_date if _SPEEDUPS else werkzeug_http_date
 
 
 def _default(o: t.Any) -> t.Any:

@@ -11,6 +11,7 @@ import typing as t
 
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge, RequestTimeout
 
+from .._speedups.headers import header_pairs
 from ..concurrency import WorkerInvoker
 from .chunk_reader import ChunkReader
 from .request_path import canonical_path
@@ -25,14 +26,14 @@ if t.TYPE_CHECKING:
     from ..wrappers import Request
 
 #: Bodies up to this size are kept in memory; larger ones are spooled to a temporary file while
-#: they are read. The file costs 3 to 6 times as much (measured with 64 KiB chunks, written and
-#: read back: 0.3-0.5 ms per MiB against 0.05-0.13 ms in memory) and its writes block the event
-#: loop; 4 MiB bounds the memory one request holds while keeping typical uploads off the disk.
+#: they are read. The file costs several times as much as memory (bench/RESULTS.md, "Speedups",
+#: memory against a temporary file) and its writes block the event loop; 4 MiB bounds the
+#: memory one request holds while keeping typical uploads off the disk.
 SPOOL_SIZE = 4 * 1024 * 1024
 
 # A body in several messages is kept as the chunks it came in, not joined: one large block per
-# request would be fresh memory each time (allocated by mmap and paged in, ~400 µs per MiB
-# here). Chunks under _SMALL_CHUNK are gathered into pieces of _PIECE_SIZE first, so that a
+# request would be fresh memory each time (allocated by mmap and paged in, page by page).
+# Chunks under _SMALL_CHUNK are gathered into pieces of _PIECE_SIZE first, so that a
 # client sending tiny messages cannot make the per-object overhead outgrow the body.
 _SMALL_CHUNK = 8 * 1024
 _PIECE_SIZE = 64 * 1024
@@ -336,7 +337,7 @@ def encode_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
     from response to response (the content type, the default security headers), so short ones
     are kept in their encoded form."""
     encoded = []
-    for pair in headers._list:  # werkzeug's storage; items() would add a generator
+    for pair in header_pairs(headers):
         found = _encoded.get(pair)
         if found is None:
             name, value = pair

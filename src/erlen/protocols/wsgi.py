@@ -49,6 +49,10 @@ class _TerminatedInput(LimitedStream):
     the maximum a 413 even when read whole, and the server's own error on a malformed body
     (gunicorn's ``InvalidChunkSize``) a 400, not a 500."""
 
+    def __init__(self, stream: t.IO[bytes], limit: int, is_max: bool) -> None:
+        super().__init__(stream, limit, is_max=is_max)
+        self._source, self._is_max = stream, is_max  # werkzeug's own are private
+
     def readinto(self, b: t.Any) -> int | None:
         try:
             return super().readinto(b)
@@ -59,9 +63,9 @@ class _TerminatedInput(LimitedStream):
 
     def readall(self) -> bytes:
         data = super().readall()
-        if self._limit_is_max and self.is_exhausted:
+        if self._is_max and self.is_exhausted:
             try:
-                more = self._stream.read(1)
+                more = self._source.read(1)
             except Exception as error:
                 raise BadRequest("The request body is malformed.") from error
             if more:
@@ -160,7 +164,7 @@ def serve_wsgi(
     refused = screen_environ(app.config, environ)
     if refused is not None:
         response = refusal(app, refused, environ.get("wsgi.url_scheme", "http"))
-        start_response(response.status, list(response.headers._list))
+        start_response(response.status, list(response.headers))
         return list(response.iter_encoded())
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
     method = environ.get("REQUEST_METHOD", "GET")
@@ -169,7 +173,7 @@ def serve_wsgi(
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
     if preserve is not None:
         preserve(ctx)
-    start_response(response.status, list(response.headers._list))
+    start_response(response.status, list(response.headers))
     if outcome is Body.NONE:
         return []
     if outcome is Body.STREAMED:

@@ -1,9 +1,10 @@
 """Matching rules with converters (``/users/<int:id>``) without werkzeug's state machine.
 
-werkzeug's matcher walks a tree of states and backtracks, which costs about 4 µs per request
-for a one-converter rule. Here each rule is a list of tests, one per path segment (a literal, or
-the converter's regular expression, which werkzeug compiled), and a path is tested only against
-the rules with its number of segments and its first segment.
+Upstream: ``werkzeug.routing.MapAdapter.match(path, method, return_rule=True)``. werkzeug's
+matcher walks a tree of states and backtracks, a measurable cost per request for a rule with a
+converter (bench/RESULTS.md, "Speedups"). Here each rule is a list of tests, one per path
+segment (a literal, or the converter's regular expression, which werkzeug compiled), and a path
+is tested only against the rules with its number of segments and its first segment.
 
 werkzeug's answer depends on the order it tries rules in when several could match. So a match
 is returned only when it cannot depend on that order: exactly one rule shape fits the path, no

@@ -1,16 +1,28 @@
-"""Request headers: werkzeug's ``Headers`` and ``EnvironHeaders`` with a cheaper miss.
+"""Request headers without an exception per miss, and werkzeug's list of header pairs.
 
-werkzeug answers ``get`` and ``in`` by raising and catching a ``KeyError`` when the header is
-absent, which costs 0.5 to 1.5 µs per lookup. Absent headers are the common case on the hot
-path (``Origin`` and ``Sec-Fetch-Site`` for the cross-site check of every POST from a non-browser
-client), so these subclasses look up without an exception. Everything else is werkzeug's.
+Upstream: ``werkzeug.datastructures.Headers.get`` and ``__contains__`` (for
+:class:`RequestHeaders`), ``EnvironHeaders.get``, ``__contains__`` and ``getlist`` (for
+:class:`WSGIRequestHeaders`). werkzeug answers ``get`` and ``in`` by raising and catching a
+``KeyError`` when the header is absent, and absent headers are the common case on the hot path
+(``Origin`` and ``Sec-Fetch-Site`` for the cross-site check of every POST from a non-browser
+client): these subclasses look up without an exception. Everything else is werkzeug's.
+
+The functions at the end read and write werkzeug's storage of a ``Headers``, ``_list`` (the
+(name, value) tuples in order): ``header_pairs``, ``add_trusted_pairs``, ``replace_pairs`` and
+``trusted_headers``. Upstream, which they are when the speedups are off: ``list(headers)``,
+``Headers.extend``, ``clear`` then ``extend``, and ``Headers(pairs)``, which check every value
+for line breaks (the pairs given here are erlen's own, or were checked already).
 """
 
 from __future__ import annotations
 
 import typing as t
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 from werkzeug.datastructures import EnvironHeaders, Headers
+
+from . import ENABLED
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -89,3 +101,39 @@ def _environ_key(name: str) -> str:
 
 
 _environ_keys: dict[str, str] = {}
+
+
+def _extend_list(headers: Headers, pairs: Iterable[tuple[str, str]]) -> None:
+    headers._list.extend(pairs)
+
+
+def _replace_list(headers: Headers, pairs: list[tuple[str, str]]) -> None:
+    headers._list = pairs
+
+
+def _trusted_headers(pairs: list[tuple[str, str]]) -> Headers:
+    headers = Headers.__new__(Headers)
+    headers._list = pairs
+    return headers
+
+
+def _replace_checked(headers: Headers, pairs: list[tuple[str, str]]) -> None:
+    headers.clear()
+    headers.extend(pairs)
+
+
+#: The (name, value) pairs of a ``Headers``, in order (the list the object keeps: do not change
+#: it, use the functions below).
+header_pairs: Callable[[Headers], list[tuple[str, str]]] = attrgetter("_list") if ENABLED else list
+#: Append pairs to a ``Headers`` unchecked: erlen made them, or checked them already.
+add_trusted_pairs: Callable[[Headers, Iterable[tuple[str, str]]], None] = (
+    _extend_list if ENABLED else Headers.extend
+)
+#: Make a list of pairs taken from a ``Headers`` (so checked) its whole content.
+replace_pairs: Callable[[Headers, list[tuple[str, str]]], None] = (
+    _replace_list if ENABLED else _replace_checked
+)
+#: A ``Headers`` of pairs erlen made itself (no CR or LF possible), unchecked.
+trusted_headers: Callable[[list[tuple[str, str]]], Headers] = (
+    _trusted_headers if ENABLED else Headers
+)

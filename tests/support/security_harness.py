@@ -2,8 +2,8 @@
 target: requests are built from raw parts (a WSGI environ, an ASGI scope), not by a client
 that would clean them first.
 
-Not a test module (no ``test_`` prefix); the tests import it as ``security_harness`` (pytest
-puts ``tests/`` on ``sys.path``), the fuzz target after adding ``tests/`` itself.
+The tests import it as ``support.security_harness`` (pytest puts ``tests/`` on ``sys.path``),
+the fuzz target after adding ``tests/`` itself.
 """
 
 from __future__ import annotations

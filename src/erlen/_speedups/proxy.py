@@ -1,10 +1,11 @@
 """Proxies to the object of the current context (``request``, ``session``, ``g``...).
 
-A proxy forwards every attribute and operator to the object its getter returns now, so one
-module-level name serves every thread and task. Attribute access is the hot path of views (a view
-reads ``request.form`` or ``g.user`` many times per request): each proxy is an instance of its own
-small class whose ``__getattribute__`` calls the getter directly, about five times cheaper than a
-lookup that first fails on the proxy and then falls back to ``__getattr__``.
+Upstream: ``werkzeug.local.LocalProxy`` of the getter. A proxy forwards every attribute and
+operator to the object its getter returns now, so one module-level name serves every thread and
+task. Attribute access is the hot path of views (a view reads ``request.form`` or ``g.user`` many
+times per request): each proxy is an instance of its own small class whose ``__getattribute__``
+calls the getter directly, much cheaper than werkzeug's lookup through descriptors
+(bench/RESULTS.md, "Speedups").
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ class ContextProxy:
         delattr(self._get_current_object(), name)
 
     def __dir__(self) -> t.Iterable[str]:
-        return dir(self._get_current_object())
+        try:
+            return dir(self._get_current_object())
+        except RuntimeError:
+            return []
 
     def __repr__(self) -> str:
         try:
@@ -51,14 +55,24 @@ class ContextProxy:
         except RuntimeError:
             return False
 
+    # Unbound, a proxy compares by identity and is unhashable, as werkzeug's LocalProxy is.
     def __eq__(self, other: object) -> bool:
-        return bool(self._get_current_object() == other)
+        try:
+            return bool(self._get_current_object() == other)
+        except RuntimeError:
+            return self is other
 
     def __ne__(self, other: object) -> bool:
-        return bool(self._get_current_object() != other)
+        try:
+            return bool(self._get_current_object() != other)
+        except RuntimeError:
+            return self is not other
 
     def __hash__(self) -> int:
-        return hash(self._get_current_object())
+        try:
+            return hash(self._get_current_object())
+        except RuntimeError as error:
+            raise TypeError("unhashable: a proxy outside its context") from error
 
     def __len__(self) -> int:
         return len(self._get_current_object())
@@ -104,8 +118,14 @@ def context_proxy(get: Callable[[], T], name: str) -> T:
     def forward(self: ContextProxy, attribute: str) -> t.Any:
         if attribute == "_get_current_object":
             return get
-        # isinstance() reads __class__ too: the object's class answers for the proxy.
-        return getattr(get(), attribute)
+        # isinstance() reads __class__ too: the object's class answers for the proxy (its own
+        # class when unbound, as for werkzeug's LocalProxy).
+        try:
+            return getattr(get(), attribute)
+        except RuntimeError:
+            if attribute == "__class__":
+                return type(self)
+            raise
 
     proxy_class = type(name, (ContextProxy,), {"__slots__": (), "__getattribute__": forward})
     return t.cast(T, proxy_class())
