@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[1] / "src"
 SPEEDUPS = "erlen._speedups"
 #: Names werkzeug documents as public despite the underscore (LocalProxy's).
 DOCUMENTED = {"_get_current_object"}
-TOOLS = ("erlen.cli", "erlen.testing", "erlen.testing_websocket", "erlen.devserver")
+TOOLS = ("erlen.cli", "erlen.testing", "erlen.devserver")
 #: Who may import what (contracts 2 to 4): importer prefixes allowed, per imported prefix.
 ALLOWED_IMPORTERS: dict[str, tuple[str, ...]] = {
     "erlen.app": ("erlen",),
-    "erlen.protocols": ("erlen.app", "erlen.protocols", "erlen.testing", "erlen.testing_websocket"),
+    "erlen.protocols": ("erlen.app", "erlen.protocols", "erlen.testing"),
     **{tool: ("erlen.app", *TOOLS, "erlen.scaffold", "erlen.blueprints") for tool in TOOLS},
 }
 

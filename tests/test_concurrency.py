@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from erlen import Erlen, g, request
+from erlen.background_loop import background_loop
 from erlen.concurrency import is_async_callable
 from erlen.testing import AsyncClient, ErlenClient
 
@@ -116,7 +117,7 @@ def test_asgi_sync_view_runs_in_worker_thread(app: Erlen) -> None:
             has_loop = False
         return {"thread": threading.get_ident(), "has_loop": has_loop}
 
-    client = app.test_client(asgi=True)  # runs the ASGI app on a loop in this thread
+    client = app.test_client(asgi=True)  # runs the ASGI app on the background loop
     rv = client.get("/sync").json
     assert rv is not None
     assert rv["thread"] != threading.get_ident()
@@ -127,10 +128,11 @@ def test_asgi_async_view_runs_on_loop_thread(app: Erlen) -> None:
     @app.route("/async")
     async def async_view() -> t.Any:
         await asyncio.sleep(0)
-        return {"thread": threading.get_ident()}
+        running = asyncio.get_running_loop() is background_loop().loop
+        return {"thread": threading.current_thread().name, "background": running}
 
     client = app.test_client(asgi=True)
-    assert client.get("/async").json == {"thread": threading.get_ident()}
+    assert client.get("/async").json == {"thread": "erlen-background", "background": True}
 
 
 def test_asgi_thread_placement_with_async_client(app: Erlen) -> None:
@@ -195,11 +197,10 @@ def test_asgi_async_generator_runs_on_loop(app: Erlen) -> None:
     @app.route("/agen")
     async def agen() -> t.Any:
         async def generate() -> AsyncIterator[str]:
-            yield str(threading.get_ident() == loop_thread)
+            yield str(asyncio.get_running_loop() is background_loop().loop)
 
         return generate()
 
-    loop_thread = threading.get_ident()
     assert app.test_client(asgi=True).get("/agen").data == b"True"
 
 

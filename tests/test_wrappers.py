@@ -14,7 +14,8 @@ import pytest
 from werkzeug.exceptions import BadRequest
 
 from erlen import Erlen, Response, request
-from erlen.testing import ASGI_CHUNK_SIZE, ErlenClient
+from erlen.testing import ErlenClient
+from erlen.testing.environ import ASGI_CHUNK_SIZE
 
 # --- helpers ------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from werkzeug.utils import redirect as _wz_redirect
 
 from . import typing as ft
 from ._speedups import ENABLED as _SPEEDUPS
-from .concurrency import Invoker, call_inline, drive, is_async_callable, run_on_thread_loop
+from .concurrency import Invoker, call_blocking, drive, is_async_callable, run_on_thread_loop
 from .config import DEFAULT_CONFIG, Config, environ_setting, get_debug_flag, get_load_dotenv
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .errors import handle_exception, handle_http_exception, handle_user_exception
@@ -605,20 +605,20 @@ class Erlen(Scaffold):
     def full_dispatch_request(self) -> Response:
         """Run the request of the active context: ``request_started``, the ``before_request``
         hooks, the view, error handling, and :meth:`finalize_request`."""
-        return drive(self.handle_request(_current_request_ctx(), call_inline, False))[0]
+        return drive(self.handle_request(_current_request_ctx(), call_blocking, False))[0]
 
     def preprocess_request(self) -> ft.ResponseReturnValue | None:
         """Run the URL value preprocessors and the ``before_request`` hooks of the app and the
         request's blueprints; a value a hook returns ends the request (it is returned)."""
         ctx = _current_request_ctx()
         hooks = self.before_request_funcs
-        return drive(self._preprocess_request(ctx.request, call_inline, hooks))  # type: ignore[no-any-return]
+        return drive(self._preprocess_request(ctx.request, call_blocking, hooks))  # type: ignore[no-any-return]
 
     def dispatch_request(self) -> ft.ResponseReturnValue:
         """Call the view the request matched (its return value is not a response yet); a
         routing error is raised by :meth:`raise_routing_exception`."""
         ctx = _current_request_ctx()
-        return drive(self._view_call(ctx.request, call_inline))  # type: ignore[arg-type]
+        return drive(self._view_call(ctx.request, call_blocking))  # type: ignore[arg-type]
 
     def finalize_request(
         self, rv: ft.ResponseReturnValue | HTTPException, from_error_handler: bool = False
@@ -626,30 +626,30 @@ class Erlen(Scaffold):
         """Make the response from a view's return value and run :meth:`process_response`. For
         the 500 answer (``from_error_handler``), an error in that is logged, not raised."""
         ctx = _current_request_ctx()
-        return drive(self._finalize(ctx, rv, call_inline, from_error_handler))
+        return drive(self._finalize(ctx, rv, call_blocking, from_error_handler))
 
     def process_response(self, response: Response) -> Response:
         """Run the ``after_this_request`` callbacks and ``after_request`` hooks, save the
         session and send ``request_finished``; returns the response the hooks made."""
-        return drive(self._process_response(_current_request_ctx(), response, call_inline))
+        return drive(self._process_response(_current_request_ctx(), response, call_blocking))
 
     def handle_user_exception(self, e: Exception) -> HTTPException | ft.ResponseReturnValue:
         """Handle an error raised by a hook or the view: an HTTP error goes to
         :meth:`handle_http_exception`; another goes to its registered handler, or is raised
         again (then :meth:`handle_exception` takes it)."""
         ctx = _current_request_ctx()
-        return drive(handle_user_exception(self, ctx.request, e, call_inline))  # type: ignore[no-any-return]
+        return drive(handle_user_exception(self, ctx.request, e, call_blocking))  # type: ignore[no-any-return]
 
     def handle_http_exception(self, e: HTTPException) -> HTTPException | ft.ResponseReturnValue:
         """The answer to an HTTP error: its registered handler's, or the error itself."""
         ctx = _current_request_ctx()
-        return drive(handle_http_exception(self, ctx.request, e, call_inline))  # type: ignore[no-any-return]
+        return drive(handle_http_exception(self, ctx.request, e, call_blocking))  # type: ignore[no-any-return]
 
     def handle_exception(self, e: Exception) -> Response:
         """The answer to an exception no handler took: raised again when exceptions propagate
         (testing, debug mode, ``PROPAGATE_EXCEPTIONS``); otherwise logged with
         :meth:`log_exception` and answered by the 500 handler or a plain 500 page."""
-        return drive(handle_exception(self, _current_request_ctx(), e, call_inline))
+        return drive(handle_exception(self, _current_request_ctx(), e, call_blocking))
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
         """Raise the routing error of ``request`` (404, 405, a redirect). In debug mode, a
@@ -676,12 +676,12 @@ class Erlen(Scaffold):
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_request`` functions of the request's blueprints and the app, and
         send ``request_tearing_down``; called when the request context is popped."""
-        drive(_current_request_ctx()._teardown_request(call_inline, exc))
+        drive(_current_request_ctx()._teardown_request(call_blocking, exc))
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_appcontext`` functions and send ``appcontext_tearing_down``;
         called when the application context is popped."""
-        drive(self._teardown_appcontext(call_inline, exc))
+        drive(self._teardown_appcontext(call_blocking, exc))
 
     async def _teardown_appcontext(self, invoke: Invoker, exc: BaseException | None) -> None:
         for func in reversed(self.teardown_appcontext_funcs):

@@ -1,17 +1,21 @@
 """Sync and async callables, run from one pipeline.
 
-The request pipeline is a coroutine. An *invoker* decides how it calls a user function:
+The request pipeline is a coroutine. An *invoker* (:class:`Invoker`) decides how it calls a user
+function; each way of serving has one:
 
-- :func:`call_inline` (WSGI): sync functions are called directly; async ones run to completion on
-  the loop the app's lifespan ran on when it has one (a thread of its own under WSGI), where what
-  startup created lives, else on an event loop owned by the current thread and reused. Nothing
-  in the pipeline ever suspends, so :func:`drive` finishes it with a single ``send(None)``.
+- :func:`call_blocking` (WSGI): sync functions are called directly; async ones run to
+  completion while this thread blocks, on the loop the app's lifespan ran on when it has one (a
+  thread of its own under WSGI), where what startup created lives, else on an event loop owned
+  by the current thread and reused. Nothing in the pipeline ever suspends, so :func:`drive`
+  finishes it with a single ``send(None)``.
 - :class:`WorkerInvoker` (ASGI, a request whose view is async): the pipeline runs on the
   server's loop; async functions are awaited there, sync ones run in a bounded worker thread pool
   (:func:`run_in_worker`) with the context copied, so they never block the loop.
 - :class:`LoopHopInvoker` (ASGI, a request whose view is sync): the whole pipeline is driven in
   one worker-thread call, like the WSGI one; sync functions are called there, async ones hop to
   the server's loop.
+- :func:`call_awaiting` (the lifecycle's own loop thread under WSGI, which may block): sync
+  functions are called directly, async ones awaited.
 """
 
 from __future__ import annotations
@@ -29,7 +33,17 @@ from types import CoroutineType
 from .globals import _cv_app
 
 T = t.TypeVar("T")
-Invoker = Callable[..., Coroutine[t.Any, t.Any, t.Any]]
+
+
+class Invoker(t.Protocol):
+    """How the pipeline calls a user function (a view, a hook, an error handler): awaiting
+    ``invoke(func, *args)`` gives what ``func(*args)`` returns, awaited if it is a coroutine,
+    run where this way of serving runs such code."""
+
+    def __call__(
+        self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
+    ) -> Coroutine[t.Any, t.Any, t.Any]: ...
+
 
 #: Threads in the pool that runs sync views and hooks under an ASGI server.
 WORKER_THREADS = 40
@@ -122,7 +136,7 @@ async def _awaited(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
 
-async def call_inline(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
+async def call_blocking(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
     """The WSGI invoker: call sync functions here, async ones to completion with
     :func:`run_on_thread_loop` (on the loop the app's lifespan ran on, if there is one)."""
     result = func(*args, **kwargs)
@@ -161,7 +175,7 @@ def run_in_context(
     return asyncio.get_running_loop().run_in_executor(_worker_pool(), context.run, func, *args)
 
 
-async def call_here(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
+async def call_awaiting(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
     """An invoker for code already on a thread that may block (the lifecycle's own loop thread
     under WSGI): sync functions are called here, async ones awaited."""
     result = func(*args, **kwargs)
@@ -170,22 +184,28 @@ async def call_here(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
     return result
 
 
+async def _nothing_to_prepare() -> None:
+    pass
+
+
 class WorkerInvoker:
     """The ASGI invoker: async functions are awaited on the loop, sync ones run in the worker
-    pool. :meth:`before_async` runs first when async code is about to run (a request body
-    reads itself there)."""
+    pool. ``before_async`` is awaited first whenever async code is about to run (an ASGI
+    request's body is read there, since async code cannot block to wait for it)."""
 
-    async def before_async(self) -> None:
-        """Prepare for async code running on the loop; nothing by default."""
+    __slots__ = ("_before_async",)
+
+    def __init__(self, before_async: Callable[[], Awaitable[None]] = _nothing_to_prepare) -> None:
+        self._before_async = before_async
 
     async def __call__(self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
         if is_async_callable(func):
-            await self.before_async()
+            await self._before_async()
             return await func(*args, **kwargs)
         result = await run_in_worker(func, *args, **kwargs)
         if type(result) is CoroutineType:  # a sync wrapper around an async function
             try:
-                await self.before_async()
+                await self._before_async()
             except BaseException:
                 result.close()
                 raise

@@ -7,7 +7,7 @@ import typing as t
 from collections.abc import Callable, Iterator
 from types import TracebackType
 
-from .concurrency import Invoker, call_inline, drive, is_async_callable
+from .concurrency import Invoker, call_blocking, drive, is_async_callable
 from .globals import _cv_app, _cv_request
 from .signals import (
     appcontext_popped,
@@ -127,7 +127,7 @@ class AppContext(_Pushable):
     def _enter_app(self) -> None:
         _cv_app.set(self)
         if appcontext_pushed.receivers and has_receivers(appcontext_pushed, self.app):
-            drive(send_signal(appcontext_pushed, self.app, call_inline))
+            drive(send_signal(appcontext_pushed, self.app, call_blocking))
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
         await self._leave_app(invoke, exc, self._saved_apps.pop())
@@ -162,7 +162,7 @@ class AppContext(_Pushable):
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_appcontext`` functions and restore the previous context."""
-        drive(self._pop(call_inline, exc))
+        drive(self._pop(call_blocking, exc))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self.app.name!r}>"
@@ -265,7 +265,7 @@ class RequestContext(AppContext):
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_request`` functions and restore the previous contexts."""
-        drive(self._pop(call_inline, exc))
+        drive(self._pop(call_blocking, exc))
 
     def copy(self) -> RequestContext:
         """A new context for the same request and session (for use in another thread or task)."""

@@ -2,8 +2,8 @@
 
 Under an ASGI server, startup and shutdown follow the ASGI lifespan protocol, once per worker
 process. Under a WSGI server there is no such protocol: startup runs before the first request,
-on an event loop in a thread of its own that also runs the background tasks, and shutdown runs
-when the process exits.
+on the background loop (:mod:`erlen.background_loop`) that also runs the background tasks and
+the app's async views, and shutdown runs when the process exits.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import threading
 import typing as t
 from collections.abc import AsyncIterator, Callable
 
-from .concurrency import Invoker, call_here, call_in_worker
+from .background_loop import background_loop
+from .concurrency import Invoker, call_awaiting, call_in_worker
 from .ctx import AppContext, BackgroundCall
 from .sessions import check_secret_key_for_serving
 
@@ -42,13 +43,12 @@ class Lifecycle:
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._startup_error: BaseException | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
-        """The loop startup ran on (the server's under ASGI, a thread of its own under WSGI
+        """The loop startup ran on (the server's under ASGI, the background loop under WSGI
         when there are startup functions), where what they created lives; ``None`` before."""
         return self._loop
 
@@ -103,8 +103,8 @@ class Lifecycle:
                     check_secret_key_for_serving(app)
                 if has_functions:
                     # On the lifecycle's own thread sync functions may block: no worker needed.
-                    startup = self.startup(call_here, check_settings=False)
-                    asyncio.run_coroutine_threadsafe(startup, self._wsgi_loop()).result()
+                    startup = self.startup(call_awaiting, check_settings=False)
+                    background_loop().run(startup)
             except BaseException as error:
                 self._startup_error = error
                 self.app.logger.error("Startup failed", exc_info=error)
@@ -113,32 +113,22 @@ class Lifecycle:
                 atexit.register(self._shutdown_for_wsgi)
             self.started = True  # (without functions: nothing to run, no loop thread either)
 
-    def _wsgi_loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None or self._thread is None:
-            loop = asyncio.new_event_loop()
-            thread = threading.Thread(target=loop.run_forever, name="erlen-lifespan", daemon=True)
-            thread.start()
-            self._loop, self._thread = loop, thread
-        return self._loop
-
     def _shutdown_for_wsgi(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None or not loop.is_running():
+        loop = self._loop
+        if loop is None or not loop.is_running():
             return
         timeout = self.app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] + 10
         try:
             # At exit the worker pool is already shut down: call sync functions here.
-            asyncio.run_coroutine_threadsafe(self.shutdown(call_here), loop).result(timeout)
+            background_loop().run(self.shutdown(call_awaiting), timeout=timeout)
         except Exception:
             self.app.logger.exception("Shutdown failed")
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
 
     # --- background tasks ---------------------------------------------------------------------
 
     def spawn(self, calls: list[BackgroundCall]) -> None:
-        """Start ``calls`` as tasks: on the running loop (ASGI), else on the lifecycle's loop
-        thread (WSGI, or code outside any loop)."""
+        """Start ``calls`` as tasks: on the running loop (ASGI), else on the loop startup ran
+        on, else on the background loop (WSGI, or code outside any loop)."""
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -147,10 +137,9 @@ class Lifecycle:
             for call in calls:
                 self._track(running.create_task(self._run(*call)))
             return
-        loop = self._loop if self._loop is not None and self._loop.is_running() else None
-        if loop is None:
-            with self._lock:
-                loop = self._wsgi_loop()
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            loop = background_loop().loop
         for call in calls:
             loop.call_soon_threadsafe(self._start, loop, call)
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from ..concurrency import (
     Invoker,
     LoopHopInvoker,
+    WorkerInvoker,
     drive,
     run_in_context,
     run_in_worker,
@@ -106,7 +107,7 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     if PRESERVE_CONTEXT_EXTENSION not in extensions and app._runs_in_worker(ctx):
         await _serve_http_in_worker(app, ctx, body, scope, receive, send)
         return
-    invoke = body
+    invoke = WorkerInvoker(body.read_before_async)
     ctx.push()
     try:
         response, error = await app.handle_request(ctx, invoke)
@@ -139,7 +140,7 @@ async def _serve_http_in_worker(
     """Serve a request whose view is sync: its pipeline, teardown included, runs in one
     worker-thread call (async hooks hop back to the loop); a streamed sync body is produced in
     one more, which runs teardown at its end."""
-    invoke = LoopHopInvoker(asyncio.get_running_loop(), body.before_async)
+    invoke = LoopHopInvoker(asyncio.get_running_loop(), body.read_before_async)
     context = contextvars.copy_context()
     pipeline = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
     try:

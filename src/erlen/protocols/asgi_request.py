@@ -12,7 +12,6 @@ import typing as t
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge, RequestTimeout
 
 from .._speedups.headers import header_pairs
-from ..concurrency import WorkerInvoker
 from .chunk_reader import ChunkReader
 from .request_path import canonical_path
 from .screening import announced_body
@@ -71,12 +70,12 @@ class FileChunks:
         self.file.close()
 
 
-class RequestBody(WorkerInvoker):
+class RequestBody:
     """The body of one ASGI request, read from ``receive`` with the size limit applied.
 
-    Sync code (in a worker thread) reads it on demand. The body is also the request's invoker:
-    before an async view or hook runs, it reads the body first, since async code cannot block the
-    loop to wait for it.
+    Sync code (in a worker thread) reads it on demand. Async code cannot block the loop to wait
+    for it, so the request's invoker calls :meth:`read_before_async` before an async view or hook
+    runs.
     """
 
     __slots__ = ("_announced", "_buffer", "_loop", "_receive", "_scope", "request")
@@ -216,7 +215,8 @@ class RequestBody(WorkerInvoker):
         assert self._buffer is not None
         return self._buffer
 
-    async def before_async(self) -> None:
+    async def read_before_async(self) -> None:
+        """Read the body now (within the request's limit), if it is still to come."""
         if self._buffer is None and self.request is not None and self.pending:
             await self.load(self.request.max_content_length)
 

@@ -17,7 +17,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
-from ..concurrency import call_inline, drive, iterate_on_thread_loop
+from ..concurrency import call_blocking, drive, iterate_on_thread_loop
 from ..ctx import RequestContext
 from ..wrappers import encode_chunk
 from .in_thread import Body, handle_in_thread
@@ -169,7 +169,9 @@ def serve_wsgi(
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
     method = environ.get("REQUEST_METHOD", "GET")
     file_wrapper = environ.get("wsgi.file_wrapper")
-    response, error, outcome = drive(handle_in_thread(app, ctx, call_inline, method, file_wrapper))
+    response, error, outcome = drive(
+        handle_in_thread(app, ctx, call_blocking, method, file_wrapper)
+    )
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
     if preserve is not None:
         preserve(ctx)

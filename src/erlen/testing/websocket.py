@@ -11,25 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import contextlib
+import contextvars
 import os
-import threading
 import typing as t
 from collections.abc import Coroutine, Iterable
 from types import TracebackType
 
 from werkzeug.datastructures import Headers
 
-from .protocols.asgi_websocket import DENIAL_EXTENSION
-from .protocols.wsgi import scope_from_environ
-from .websockets import WebSocketDisconnect
+from ..background_loop import WaitTimeout, background_loop
+from ..protocols.asgi_websocket import DENIAL_EXTENSION
+from ..protocols.wsgi import scope_from_environ
+from ..websockets import WebSocketDisconnect
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-    from .app import Erlen
-    from .typing import Message, Scope
+    from ..app import Erlen
+    from ..typing import Message, Scope
 
 T = t.TypeVar("T")
 
@@ -273,15 +273,13 @@ class AsyncWebSocketSession:
 class WebSocketSession:
     """The blocking form of :class:`AsyncWebSocketSession`, for ``with client.websocket(...)``.
 
-    The app runs on an event loop in a thread of its own; each method waits for it, bounded.
+    The app runs on the background loop (:mod:`erlen.background_loop`); each method waits for
+    it, bounded.
     """
 
     def __init__(self, session: AsyncWebSocketSession) -> None:
         self._session = session
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="erlen-test-websocket", daemon=True
-        )
+        self._context = contextvars.copy_context()
 
     @property
     def subprotocol(self) -> str | None:
@@ -299,38 +297,21 @@ class WebSocketSession:
         return self._session.close_code
 
     def _call(self, coro: Coroutine[t.Any, t.Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         # The session bounds its own waits; this is the backstop should the loop be stuck.
         limit = 3 * self._session.timeout + 5
-        done, _ = concurrent.futures.wait([future], limit)
-        if not done:
-            future.cancel()
-            raise TimeoutError(f"The WebSocket test session was stuck for {limit} s.")
-        return future.result()
+        try:
+            return background_loop().run(coro, self._context, timeout=limit)
+        except WaitTimeout:
+            raise TimeoutError(f"The WebSocket test session was stuck for {limit} s.") from None
 
     def __enter__(self) -> WebSocketSession:
-        self._thread.start()
-        try:
-            self._call(self._session.__aenter__())
-        except BaseException:
-            self._stop()
-            raise
+        self._call(self._session.__aenter__())
         return self
 
     def __exit__(
         self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        try:
-            self._call(self._session.__aexit__(exc_type, exc, tb))
-        finally:
-            self._stop()
-
-    def _stop(self) -> None:
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(self._session.timeout)
-        if not self._thread.is_alive():
-            self._loop.close()
+        self._call(self._session.__aexit__(exc_type, exc, tb))
 
     def send(self, data: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) message to the handler."""

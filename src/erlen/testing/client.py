@@ -1,16 +1,10 @@
-"""Test clients: send requests to an app in-process, through its WSGI or its ASGI path.
-
-``app.test_client()`` drives the WSGI path, ``app.test_client(asgi=True)`` the ASGI path, with
-the same API (werkzeug's :class:`~werkzeug.test.Client`: ``get``, ``post``, ``json=``, ``data=``,
-``follow_redirects``, cookies kept). :class:`AsyncClient` awaits the ASGI app in the caller's
-event loop, for tests of concurrency.
-"""
+"""The test clients: :class:`ErlenClient` (``app.test_client()``, the WSGI or the ASGI path) and
+:class:`AsyncClient` (awaited in the caller's event loop)."""
 
 from __future__ import annotations
 
-import asyncio
+import contextvars
 import copy
-import threading
 import typing as t
 from collections.abc import Coroutine, Iterator
 from contextlib import ExitStack, contextmanager
@@ -19,145 +13,37 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 from werkzeug.datastructures import Headers
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.test import Client, TestResponse
 from werkzeug.test import EnvironBuilder as WerkzeugEnvironBuilder
 from werkzeug.wrappers import Request as WerkzeugRequest
 
-from ._speedups.client_cookies import add_cookies, keep_cookies, uses_cookies
-from .protocols.asgi import PRESERVE_CONTEXT_EXTENSION, call_asgi_app
-from .protocols.wsgi import PRESERVE_CONTEXT_KEY, TEST_CLIENT_KEY, scope_from_environ
-from .testing_websocket import (
+from .._speedups.client_cookies import add_cookies, keep_cookies, uses_cookies
+from ..background_loop import background_loop
+from ..protocols.wsgi import PRESERVE_CONTEXT_KEY, TEST_CLIENT_KEY
+from .environ import EnvironBuilder, run_asgi
+from .websocket import (
     DEFAULT_TIMEOUT,
     AsyncWebSocketSession,
-    WebSocketRejected,
     WebSocketSession,
     websocket_scope,
 )
 
-__all__ = [
-    "AsyncClient",
-    "AsyncWebSocketSession",
-    "EnvironBuilder",
-    "ErlenCliRunner",
-    "ErlenClient",
-    "WebSocketRejected",
-    "WebSocketSession",
-    "run_asgi",
-]
-
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-    from .app import Erlen
-    from .ctx import RequestContext
-    from .sessions import SessionMixin
-
-#: The request body is handed to the ASGI app in chunks of this size.
-ASGI_CHUNK_SIZE = 64 * 1024
-
-
-class EnvironBuilder(WerkzeugEnvironBuilder):
-    """An :class:`~werkzeug.test.EnvironBuilder` that takes the host, script root and scheme
-    from the app's ``SERVER_NAME``, ``APPLICATION_ROOT`` and ``PREFERRED_URL_SCHEME``, and
-    serializes ``json=`` with the app's JSON provider."""
-
-    def __init__(
-        self,
-        app: Erlen,
-        path: str = "/",
-        base_url: str | None = None,
-        subdomain: str | None = None,
-        url_scheme: str | None = None,
-        *args: t.Any,
-        **kwargs: t.Any,
-    ) -> None:
-        if base_url is None:
-            host = app.config.get("SERVER_NAME") or "localhost"
-            root = app.config["APPLICATION_ROOT"]
-            if subdomain:
-                host = f"{subdomain}.{host}"
-            scheme = url_scheme or app.config["PREFERRED_URL_SCHEME"]
-            url = urlsplit(path)
-            base_url = f"{url.scheme or scheme}://{url.netloc or host}/{root.lstrip('/')}"
-            path = url.path + (f"?{url.query}" if url.query else "")
-        self.app = app
-        super().__init__(path, base_url, *args, **kwargs)
-
-    def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
-        return self.app.json.dumps(obj, **kwargs)
-
-    def get_environ(self) -> WSGIEnvironment:
-        environ = super().get_environ()
-        overrides = self.environ_overrides or {}
-        if environ.get("HTTP_TRANSFER_ENCODING") and "CONTENT_LENGTH" not in overrides:
-            # A client sends a chunked body without a length; with both, erlen refuses the
-            # request as ambiguous (see erlen.protocols.screening).
-            environ.pop("CONTENT_LENGTH", None)
-        return environ
-
-
-async def run_asgi(app: Erlen, environ: WSGIEnvironment) -> tuple[list[bytes], str, Headers]:
-    """Send the request described by ``environ`` through ``app.asgi_app``; return the body
-    chunks, the status line and the headers, like :func:`werkzeug.test.run_wsgi_app`."""
-    scope = scope_from_environ(environ)
-    preserve = environ.get(PRESERVE_CONTEXT_KEY)
-    if preserve is not None:
-        scope["extensions"][PRESERVE_CONTEXT_EXTENSION] = preserve
-    stream = environ["wsgi.input"]
-    data = stream.read()
-    if stream.seekable():  # a followed 307/308 redirect sends the same body again
-        stream.seek(0)
-    parts = [data[i : i + ASGI_CHUNK_SIZE] for i in range(0, len(data), ASGI_CHUNK_SIZE)]
-    status, headers, chunks = await call_asgi_app(app.asgi_app, scope, parts)
-    # Upper-case reason, as werkzeug's responses (and so the WSGI path) spell the status line.
-    status_line = f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}"
-    return chunks, status_line, Headers(headers)
+    from ..app import Erlen
+    from ..ctx import RequestContext
+    from ..sessions import SessionMixin
 
 
 T = t.TypeVar("T")
 
 
-def _run_request(app: Erlen, coro: Coroutine[t.Any, t.Any, T]) -> T:
-    """Run one ASGI request on a new event loop in this thread, like ``asyncio.run``, except
-    that the background tasks it started are not cancelled: the loop goes on running them in a
-    daemon thread until they end, as a server's loop would after the response."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        pending = {task for task in asyncio.all_tasks(loop) if not task.done()}
-        background = {task for task in pending if task in app.lifecycle._tasks}
-        for task in pending - background:
-            task.cancel()
-        if pending - background:
-            loop.run_until_complete(asyncio.wait(pending - background))
-        if background:
-            name = "erlen-test-background"
-            args = (app, loop, background)
-            threading.Thread(target=_finish_loop, args=args, name=name, daemon=True).start()
-        else:
-            _close_loop(loop)
-
-
-def _finish_loop(
-    app: Erlen, loop: asyncio.AbstractEventLoop, tasks: set[asyncio.Task[t.Any]]
-) -> None:
-    try:
-        for _ in range(1000):  # tasks may start more tasks: wait for those too, boundedly
-            loop.run_until_complete(asyncio.wait(tasks))
-            tasks = {task for task in asyncio.all_tasks(loop) if task in app.lifecycle._tasks}
-            if not tasks:
-                break
-    finally:
-        _close_loop(loop)
-
-
-def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    try:
-        loop.run_until_complete(loop.shutdown_asyncgens())
-    finally:
-        loop.close()
+def _run_request(coro: Coroutine[t.Any, t.Any, T]) -> T:
+    """Run one ASGI request on the background loop (:mod:`erlen.background_loop`) in a copy of
+    the caller's context, and wait for it. The background tasks it starts go on running there
+    after the response, as on a server's loop."""
+    return background_loop().run(coro, contextvars.copy_context())
 
 
 class _CloseAtEnd:
@@ -305,7 +191,7 @@ class ErlenClient(Client):
                 app_iter = _CloseAtEnd(app_iter)
             return app_iter, status, headers
         add_cookies(self, environ)
-        result = _run_request(self.application, run_asgi(self.application, environ))
+        result = _run_request(run_asgi(self.application, environ))
         url = urlsplit(f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}")
         keep_cookies(
             self,
@@ -401,16 +287,3 @@ class AsyncClient:
         finally:
             builder.close()
         return AsyncWebSocketSession(self.app, websocket_scope(environ, subprotocols), timeout)
-
-
-if t.TYPE_CHECKING:
-    from .cli import ErlenCliRunner as ErlenCliRunner
-
-
-def __getattr__(name: str) -> t.Any:
-    # ErlenCliRunner subclasses click's runner: imported on first use, so click stays unloaded.
-    if name == "ErlenCliRunner":
-        from .cli import ErlenCliRunner
-
-        return ErlenCliRunner
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
