@@ -36,6 +36,7 @@ lint: $(BIN)/.installed
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict src
+	MYPYPATH=examples/blog $(BIN)/mypy --strict tests
 
 # Installs Debian's chromium when it is missing (as root; otherwise says what to run).
 chromium:

@@ -203,7 +203,9 @@ def test_return_generator_is_streamed(app: Erlen, client: ErlenClient) -> None:
 
         return generate()
 
-    with client.get("/?word=two") as response:
+    response = client.get("/?word=two")
+
+    with response:
         assert response.status_code == 200
         assert response.text == "one two three"
     assert streamed == [True]
@@ -215,7 +217,9 @@ def test_generator_view_function(app: Erlen, client: ErlenClient) -> None:
         yield b"a"
         yield b"b"
 
-    with client.get("/") as response:
+    response = client.get("/")
+
+    with response:
         assert response.data == b"ab"
 
 
@@ -230,7 +234,9 @@ def test_return_async_generator_is_streamed(app: Erlen, client: ErlenClient) -> 
 
         return generate()
 
-    with client.get("/") as response:
+    response = client.get("/")
+
+    with response:
         assert response.status_code == 200
         assert response.text == "xyz/"
 
@@ -242,7 +248,9 @@ def test_async_generator_view_function(app: Erlen, client: ErlenClient) -> None:
         yield b"1"
         yield b"2"
 
-    with client.get("/") as response:
+    response = client.get("/")
+
+    with response:
         assert response.data == b"12"
 
 
@@ -261,7 +269,9 @@ def test_streamed_response_runs_teardown_after_body(app: Erlen, client: ErlenCli
 
         return generate()
 
-    with client.get("/") as response:
+    response = client.get("/")
+
+    with response:
         assert response.text == "data"
     assert events == ["chunk", "teardown"]
 
@@ -275,7 +285,9 @@ def test_return_wsgi_callable(app: Erlen, client: ErlenClient) -> None:
     def index() -> t.Any:
         return wsgi_app
 
-    with client.get("/wsgi") as response:
+    response = client.get("/wsgi")
+
+    with response:
         assert response.status_code == 202
         assert response.headers["X-Wsgi"] == "1"
         assert response.mimetype == "text/plain"

@@ -43,8 +43,8 @@ class Client:
     """Feeds ``messages`` to the app (each after ``delay`` seconds, if given), then waits; a
     ``None`` in ``messages`` never arrives. Records what the app sends."""
 
-    def __init__(self, messages: list[Message | None], delay: float = 0.0) -> None:
-        self.messages = messages
+    def __init__(self, messages: t.Sequence[Message | None], delay: float = 0.0) -> None:
+        self.messages = list(messages)
         self.delay = delay
         self.received = 0
         self.sent: list[Message] = []
@@ -252,7 +252,7 @@ def spooled(monkeypatch: pytest.MonkeyPatch) -> list[t.IO[bytes]]:
         return file
 
     monkeypatch.setattr(asgi_request, "SPOOL_SIZE", 1000)
-    monkeypatch.setattr(asgi_request.tempfile, "TemporaryFile", temporary_file)
+    monkeypatch.setattr(tempfile, "TemporaryFile", temporary_file)
     return files
 
 
@@ -461,7 +461,8 @@ def test_timeout_leaves_the_task_uncancelled(echo_app: Erlen) -> None:
         await echo_app.asgi_app(http_scope("/async", CHUNKED), client.receive, client.send)
         task = asyncio.current_task()
         assert task is not None
-        return task.cancelling()
+        cancelling: int = task.cancelling()  # type: ignore[attr-defined,unused-ignore]  # 3.11+
+        return cancelling
 
     assert asyncio.run(main()) == 0
     assert client.status == 408

@@ -132,7 +132,7 @@ def test_each_request_is_its_own_app_context(app: Erlen, client: ErlenClient) ->
     def index() -> str:
         assert not hasattr(g, "mark")
         g.mark = 1
-        seen_g.append(g._get_current_object())  # type: ignore[attr-defined]
+        seen_g.append(g._get_current_object())
         return "ok"
 
     @app.get("/fail")

@@ -756,7 +756,7 @@ def test_wsgi_server_file_wrapper_receives_the_file(app: Erlen) -> None:
     assert wrapped[0].file.closed
 
 
-Message = dict[str, t.Any]
+Message = t.MutableMapping[str, t.Any]
 
 
 def run_asgi_request(app: Erlen, path: str, extensions: dict[str, t.Any]) -> list[Message]:

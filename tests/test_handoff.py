@@ -52,7 +52,7 @@ def test_the_producer_runs_inside_the_given_context() -> None:
     [("x", {"limit": 4}), ("x" * 1_000, {"byte_limit": 4_000})],
     ids=["items", "bytes"],
 )
-def test_the_producer_stays_a_bounded_distance_ahead(chunk: str, limits: dict[str, int]) -> None:
+def test_the_producer_stays_a_bounded_distance_ahead(chunk: str, limits: dict[str, t.Any]) -> None:
     produced: list[int] = []
 
     def chunks() -> t.Iterator[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from support.responses import json_body
 
 from erlen import Erlen, flash, get_flashed_messages, redirect, render_template_string
 from erlen.signals import message_flashed
@@ -59,7 +60,7 @@ def test_flash_across_a_redirect(flash_app: Erlen, client: ErlenClient) -> None:
 
 def test_messages_consumed_once(flash_app: Erlen, client: ErlenClient) -> None:
     client.get("/post")
-    assert client.get("/show").json["plain"] == [
+    assert json_body(client.get("/show"))["plain"] == [
         "saved",
         "disk almost full",
         "could not send mail",
@@ -80,7 +81,7 @@ def test_filtered_read_consumes_all(flash_app: Erlen, client: ErlenClient) -> No
 
     client.get("/post")
     assert client.get("/errors").json == ["could not send mail", "second error"]
-    assert client.get("/show").json["plain"] == []
+    assert json_body(client.get("/show"))["plain"] == []
 
 
 def test_messages_accumulate_until_read(app: Erlen, client: ErlenClient) -> None:

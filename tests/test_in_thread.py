@@ -137,7 +137,8 @@ def test_an_async_hook_of_a_sync_view_runs_on_the_servers_loop(app: Erlen) -> No
         return response
 
     async def main() -> list[Message]:
-        made["queue"] = queue = asyncio.Queue()  # bound to this loop once used
+        queue: asyncio.Queue[str] = asyncio.Queue()  # bound to this loop once used
+        made["queue"] = queue
         await queue.put("ticket-1")
         sent: list[Message] = []
 
@@ -173,7 +174,7 @@ def test_which_requests_run_in_one_worker_call(app: Erlen, hooks: str) -> None:
     elif hooks == "async":
 
         @app.before_request
-        async def before() -> None:
+        async def async_before() -> None:
             threads["hook"] = threading.current_thread().name
 
     @app.get("/")

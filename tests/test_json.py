@@ -211,7 +211,7 @@ def test_namedtuples_and_tuples_are_arrays(provider: DefaultJSONProvider) -> Non
 def test_loads(provider: DefaultJSONProvider) -> None:
     assert provider.loads('{"a": [1, 2.5, null, true, "é"]}') == {"a": [1, 2.5, None, True, "é"]}
     assert provider.loads(b'{"a": 1}') == {"a": 1}
-    assert provider.loads(bytearray(b"[1]")) == [1]
+    assert provider.loads(bytearray(b"[1]")) == [1]  # type: ignore[arg-type]  # as json.loads
     assert provider.loads('"\\ud83d\\ude00"') == "😀"
     assert provider.loads('"\\ud800"') == "\ud800"  # a lone surrogate, as the stdlib reads it
     assert math.isnan(provider.loads("NaN"))
@@ -417,7 +417,8 @@ def test_module_functions_without_an_app() -> None:
 def test_module_functions_use_the_app_provider(app: Erlen) -> None:
     class Marking(type(app.json)):  # type: ignore[misc]
         def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
-            return "marked:" + super().dumps(obj, **kwargs)
+            dumped: str = super().dumps(obj, **kwargs)
+            return "marked:" + dumped
 
         def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
             return ("loaded", super().loads(s, **kwargs))

@@ -393,7 +393,8 @@ def test_async_views_under_wsgi_await_what_startup_created() -> None:
         async with made["lock"]:
             made["writer"].write(f"{word}\n".encode())
             await made["writer"].drain()
-            return (await made["reader"].readline()).decode().strip()
+            line: bytes = await made["reader"].readline()
+            return line.decode().strip()
 
     @app.before_request
     async def greet() -> None:

@@ -36,6 +36,7 @@ def test_route_with_methods(app: Erlen, client: ErlenClient) -> None:
 
 @pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
 def test_method_shortcut_decorators(app: Erlen, client: ErlenClient, method: str) -> None:
+    shortcut: t.Callable[[str], t.Callable[[t.Callable[[], str]], t.Callable[[], str]]]
     shortcut = getattr(app, method)
 
     @shortcut("/thing")

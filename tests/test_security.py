@@ -16,6 +16,7 @@ import typing as t
 
 import pytest
 from support.asgi_scopes import http_scope
+from support.responses import json_body
 
 from erlen import (
     Blueprint,
@@ -588,7 +589,7 @@ def test_one_trusted_proxy(proxy_app: Erlen, client: ErlenClient) -> None:
 def test_forwarded_port(proxy_app: Erlen, client: ErlenClient) -> None:
     proxy_app.config["TRUSTED_PROXIES"] = 1
     headers = {"X-Forwarded-Host": "www.example.com", "X-Forwarded-Port": "8443"}
-    assert client.get("/info", headers=headers).json["host"] == "www.example.com:8443"
+    assert json_body(client.get("/info", headers=headers))["host"] == "www.example.com:8443"
 
 
 def test_two_trusted_proxies(proxy_app: Erlen, client: ErlenClient) -> None:
@@ -598,7 +599,7 @@ def test_two_trusted_proxies(proxy_app: Erlen, client: ErlenClient) -> None:
         "X-Forwarded-Host": "evil.example, www.example.com, internal.lan",
         "X-Forwarded-Proto": "http, https, http",
     }
-    info = client.get("/info", headers=headers).json
+    info = json_body(client.get("/info", headers=headers))
     assert info["remote_addr"] == "203.0.113.7"
     assert info["host"] == "www.example.com"
     assert info["scheme"] == "https"
@@ -612,7 +613,7 @@ def test_fewer_values_than_hops_are_ignored(proxy_app: Erlen, client: ErlenClien
         "X-Forwarded-Host": "evil.example",
         "X-Forwarded-Proto": "https",
     }
-    info = client.get("/info", headers=headers).json
+    info = json_body(client.get("/info", headers=headers))
     assert info["remote_addr"] == "127.0.0.1"
     assert info["host"] == "localhost"
     assert info["external"] == "http://localhost/info"
@@ -624,7 +625,7 @@ def test_forwarded_header(proxy_app: Erlen, client: ErlenClient) -> None:
         "Forwarded": "for=6.6.6.6;host=evil.example,"
         ' for=203.0.113.7;proto=https;host="www.example.com"'
     }
-    info = client.get("/info", headers=headers).json
+    info = json_body(client.get("/info", headers=headers))
     assert info["remote_addr"] == "203.0.113.7"
     assert info["scheme"] == "https"
     assert info["external"] == "https://www.example.com/info"
@@ -633,7 +634,7 @@ def test_forwarded_header(proxy_app: Erlen, client: ErlenClient) -> None:
         "Forwarded": "for=6.6.6.6;host=evil.example, for=203.0.113.7;host=www.example.com,"
         " for=10.0.0.2;host=internal.lan"
     }
-    info = client.get("/info", headers=headers).json
+    info = json_body(client.get("/info", headers=headers))
     assert info["remote_addr"] == "203.0.113.7"
     assert info["external"] == "http://www.example.com/info"
 
@@ -646,7 +647,7 @@ def test_proxy_hops_per_header(proxy_app: Erlen, client: ErlenClient) -> None:
         "X-Forwarded-Host": "evil.example",
         "X-Forwarded-Prefix": "/evil",
     }
-    info = client.get("/info", headers=headers).json
+    info = json_body(client.get("/info", headers=headers))
     assert info["remote_addr"] == "203.0.113.7"
     assert info["external"] == "https://localhost/info"
     assert info["path"] == "/info"
@@ -654,7 +655,7 @@ def test_proxy_hops_per_header(proxy_app: Erlen, client: ErlenClient) -> None:
 
 def test_forwarded_proto_must_be_a_web_scheme(proxy_app: Erlen, client: ErlenClient) -> None:
     proxy_app.config["TRUSTED_PROXIES"] = 1
-    info = client.get("/info", headers={"X-Forwarded-Proto": "javascript"}).json
+    info = json_body(client.get("/info", headers={"X-Forwarded-Proto": "javascript"}))
     assert info["scheme"] == "http"
 
 
@@ -836,8 +837,8 @@ def test_stalled_body_under_asgi_is_a_408(limited_app: Erlen, announce: str) -> 
         await asyncio.sleep(60)  # the rest never comes (cancelled by the app's timeout)
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, t.Any]) -> None:
-        sent.append(message)
+    async def send(message: t.MutableMapping[str, t.Any]) -> None:
+        sent.append(dict(message))
 
     async def run() -> None:
         await asyncio.wait_for(limited_app.asgi_app(http_scope("/echo", header), receive, send), 10)
@@ -909,7 +910,7 @@ def redirect_app(app: Erlen) -> Erlen:
 
 @pytest.mark.parametrize("target", UNSAFE_TARGETS)
 def test_unsafe_redirect_targets(redirect_app: Erlen, client: ErlenClient, target: str) -> None:
-    assert client.get("/check", query_string={"target": target}).json["safe"] is False
+    assert json_body(client.get("/check", query_string={"target": target}))["safe"] is False
     response = client.get("/login", query_string={"next": target})
     assert response.status_code == 302
     assert response.headers["Location"] == "/home"
@@ -917,7 +918,7 @@ def test_unsafe_redirect_targets(redirect_app: Erlen, client: ErlenClient, targe
 
 @pytest.mark.parametrize("target", SAFE_TARGETS)
 def test_safe_redirect_targets(redirect_app: Erlen, client: ErlenClient, target: str) -> None:
-    assert client.get("/check", query_string={"target": target}).json["safe"] is True
+    assert json_body(client.get("/check", query_string={"target": target}))["safe"] is True
     response = client.get("/login", query_string={"next": target})
     assert response.headers["Location"] == target
 
@@ -1000,7 +1001,11 @@ def _serve_wsgi_once(app: Erlen) -> tuple[str, bytes]:
     statuses: list[str] = []
     builder = EnvironBuilder("/remember")
     try:
-        body = app.wsgi_app(builder.get_environ(), lambda status, headers: statuses.append(status))
+
+        def start_response(status: str, headers: t.Any, exc_info: t.Any = None) -> t.Any:
+            statuses.append(status)
+
+        body = app.wsgi_app(builder.get_environ(), start_response)
         return statuses[0], b"".join(body)
     finally:
         builder.close()
@@ -1018,8 +1023,8 @@ async def _lifespan_startup(app: Erlen) -> dict[str, t.Any]:
             await asyncio.sleep(3600)  # the server would send shutdown later
             raise AssertionError("unreachable") from None
 
-    async def send(message: dict[str, t.Any]) -> None:
-        sent.append(message)
+    async def send(message: t.MutableMapping[str, t.Any]) -> None:
+        sent.append(dict(message))
 
     task = asyncio.ensure_future(
         app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
@@ -1166,7 +1171,8 @@ def session_setter(app: Erlen) -> Erlen:
 
 
 def _session_cookie(response: t.Any) -> str:
-    return next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))
+    cookies: list[str] = response.headers.getlist("Set-Cookie")
+    return next(value for value in cookies if value.startswith("session="))
 
 
 def test_session_cookie_is_secure_on_https_without_configuration(

@@ -249,7 +249,7 @@ def raw_client(session_app: Erlen, protocol: str) -> ErlenClient:
 def get_name(raw_client: ErlenClient, cookie: str) -> bytes:
     response = raw_client.get("/get/name", headers={"Cookie": f"session={cookie}"})
     assert response.status_code == 200
-    return response.data
+    return response.get_data()
 
 
 @pytest.mark.parametrize(
@@ -577,16 +577,16 @@ NEW_KEY = "the-new-key-that-signs-from-now-on-000"
 def flask_twin(secret_key: str, fallbacks: list[str] | None = None, **config: t.Any) -> t.Any:
     """A Flask app that stores ``FLASK_VALUES`` in its session (/store) and shows it (/load)."""
     flask = pytest.importorskip("flask")
-    app = flask.Flask("flask_twin")
+    app: t.Any = flask.Flask("flask_twin")
     app.config.update(SECRET_KEY=secret_key, SECRET_KEY_FALLBACKS=fallbacks or [], **config)
     app.loaded = {}
 
-    @app.route("/store")
+    @app.route("/store")  # type: ignore[untyped-decorator]  # (Flask's app, untyped here)
     def store() -> str:
         flask.session.update(FLASK_VALUES)
         return "stored"
 
-    @app.route("/load")
+    @app.route("/load")  # type: ignore[untyped-decorator]
     def load() -> str:
         app.loaded = dict(flask.session)
         return "loaded"
@@ -646,7 +646,7 @@ def test_erlen_cookie_opens_in_flask(app: Erlen, client: ErlenClient) -> None:
 
 @pytest.mark.parametrize("permanent", [False, True])
 def test_cookie_bytes_are_flasks(app: Erlen, client: ErlenClient, permanent: bool) -> None:
-    settings = {
+    settings: dict[str, t.Any] = {
         "SESSION_COOKIE_NAME": "sid",
         "SESSION_COOKIE_DOMAIN": ".Example.com:8080",
         "SESSION_COOKIE_PATH": "/a b",
@@ -663,7 +663,7 @@ def test_cookie_bytes_are_flasks(app: Erlen, client: ErlenClient, permanent: boo
 
     flask_app = flask_twin(str(app.secret_key), **settings)
 
-    @flask_app.before_request
+    @flask_app.before_request  # type: ignore[untyped-decorator]
     def flask_permanent() -> None:
         from flask import session as flask_session
 
@@ -762,7 +762,7 @@ def test_signer_settings_match_itsdangerous(
     session_app: Erlen, client: ErlenClient, digest: t.Any, derivation: str, secret_key: str
 ) -> None:
     interface = OtherFormatInterface()
-    interface.digest_method = digest  # type: ignore[assignment]
+    interface.digest_method = digest
     interface.key_derivation = derivation
     session_app.session_interface = interface
     session_app.secret_key = secret_key
@@ -852,7 +852,7 @@ def test_set_cookie_header_is_werkzeugs(
     name = session_app.config["SESSION_COOKIE_NAME"]
     interface = SecureCookieSessionInterface()
     header = session_cookie(client.get("/permanent" if permanent else "/set/name/ann"), name)
-    options = {
+    options: dict[str, t.Any] = {
         "domain": interface.get_cookie_domain(session_app),
         "path": interface.get_cookie_path(session_app),
         "secure": interface.get_cookie_secure(session_app),

@@ -42,7 +42,7 @@ def test_empty_and_partial_events() -> None:
     "fields",
     [{"event": "two\nlines"}, {"event": "cr\rhere"}, {"id": "1\n2"}, {"id": "a\r\nb"}],
 )
-def test_line_breaks_in_event_or_id_are_refused(fields: dict[str, str]) -> None:
+def test_line_breaks_in_event_or_id_are_refused(fields: dict[str, t.Any]) -> None:
     with pytest.raises(ValueError, match="line break"):
         ServerSentEvent(data="payload", **fields).encode()
 

@@ -145,8 +145,8 @@ def test_render_from_sync_and_async_views(app: Erlen, client: ErlenClient, kind:
 
     else:
 
-        @app.route("/page")
-        async def page() -> str:
+        @app.route("/page", endpoint="page")
+        async def async_page() -> str:
             return render_template("page.html", kind=kind, value="<b>")
 
     response = client.get("/page")

@@ -11,6 +11,7 @@ import typing as t
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from support.responses import json_body
 from werkzeug.exceptions import BadRequest
 
 from erlen import Erlen, Response, request
@@ -386,8 +387,8 @@ def test_asgi_body_received_in_many_messages(app: Erlen) -> None:
         await asyncio.sleep(30)
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, t.Any]) -> None:
-        sent.append(message)
+    async def send(message: t.MutableMapping[str, t.Any]) -> None:
+        sent.append(dict(message))
 
     scope = {
         "type": "http",
@@ -557,7 +558,7 @@ def test_method_path_url_host(app: Erlen, client: ErlenClient) -> None:
         "scheme": "http",
         "query_string": "x=1&y=z",
     }
-    assert client.get("/some/path").json["full_path"] == "/some/path?"
+    assert json_body(client.get("/some/path"))["full_path"] == "/some/path?"
 
 
 def test_host_from_header(app: Erlen, client: ErlenClient) -> None:

@@ -401,7 +401,9 @@ class Erlen(Scaffold):
         """The registered blueprints, in registration order."""
         return iter(self.blueprints.values())
 
-    def _template_registrar(self, kind: str, name: str | Callable[..., t.Any] | None) -> t.Any:
+    def _template_registrar(
+        self, kind: str, name: str | Callable[..., t.Any] | None
+    ) -> Callable[..., t.Any]:
         # The decorator forms of add_template_filter/test/global; usable as @app.template_x,
         # @app.template_x() and @app.template_x("name").
         def register(f: T_template_function) -> T_template_function:
@@ -410,9 +412,19 @@ class Erlen(Scaffold):
 
         return register(name) if callable(name) else register
 
+    @t.overload
+    def template_filter(self, name: T_template_function) -> T_template_function: ...
+
+    @t.overload
+    def template_filter(
+        self, name: str | None = None
+    ) -> Callable[[T_template_function], T_template_function]: ...
+
     @setupmethod
-    def template_filter(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
-        """Register a Jinja filter: ``@app.template_filter()`` or ``("name")``."""
+    def template_filter(
+        self, name: str | T_template_function | None = None
+    ) -> T_template_function | Callable[[T_template_function], T_template_function]:
+        """Register a Jinja filter: ``@app.template_filter``, ``()`` or ``("name")``."""
         return self._template_registrar("filters", name)
 
     @setupmethod
@@ -420,9 +432,19 @@ class Erlen(Scaffold):
         """Register a Jinja filter under ``name`` (default: the function's name)."""
         self._template_registrar("filters", name)(f)
 
+    @t.overload
+    def template_test(self, name: T_template_function) -> T_template_function: ...
+
+    @t.overload
+    def template_test(
+        self, name: str | None = None
+    ) -> Callable[[T_template_function], T_template_function]: ...
+
     @setupmethod
-    def template_test(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
-        """Register a Jinja test: ``@app.template_test()`` or ``("name")``."""
+    def template_test(
+        self, name: str | T_template_function | None = None
+    ) -> T_template_function | Callable[[T_template_function], T_template_function]:
+        """Register a Jinja test: ``@app.template_test``, ``()`` or ``("name")``."""
         return self._template_registrar("tests", name)
 
     @setupmethod
@@ -430,8 +452,18 @@ class Erlen(Scaffold):
         """Register a Jinja test under ``name`` (default: the function's name)."""
         self._template_registrar("tests", name)(f)
 
+    @t.overload
+    def template_global(self, name: T_template_function) -> T_template_function: ...
+
+    @t.overload
+    def template_global(
+        self, name: str | None = None
+    ) -> Callable[[T_template_function], T_template_function]: ...
+
     @setupmethod
-    def template_global(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
+    def template_global(
+        self, name: str | T_template_function | None = None
+    ) -> T_template_function | Callable[[T_template_function], T_template_function]:
         """Make a function available in every template: ``@app.template_global()``."""
         return self._template_registrar("globals", name)
 

@@ -301,7 +301,9 @@ class Blueprint(Scaffold):
 
         return decorator
 
-    def _app_template_registrar(self, kind: str, name: str | Callable[..., t.Any] | None) -> t.Any:
+    def _app_template_registrar(
+        self, kind: str, name: str | Callable[..., t.Any] | None
+    ) -> Callable[..., t.Any]:
         # The app's registrar (Erlen._template_registrar), run when the blueprint is registered.
         def register(f: F) -> F:
             own_name = name if isinstance(name, str) else None
@@ -310,8 +312,14 @@ class Blueprint(Scaffold):
 
         return register(name) if callable(name) else register
 
+    @t.overload
+    def app_template_filter(self, name: F) -> F: ...
+
+    @t.overload
+    def app_template_filter(self, name: str | None = None) -> Callable[[F], F]: ...
+
     @setupmethod
-    def app_template_filter(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
+    def app_template_filter(self, name: str | F | None = None) -> F | Callable[[F], F]:
         """Register a Jinja filter for the whole app."""
         return self._app_template_registrar("filters", name)
 
@@ -320,8 +328,14 @@ class Blueprint(Scaffold):
         """Register a Jinja filter for the whole app under ``name``."""
         self._app_template_registrar("filters", name)(f)
 
+    @t.overload
+    def app_template_test(self, name: F) -> F: ...
+
+    @t.overload
+    def app_template_test(self, name: str | None = None) -> Callable[[F], F]: ...
+
     @setupmethod
-    def app_template_test(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
+    def app_template_test(self, name: str | F | None = None) -> F | Callable[[F], F]:
         """Register a Jinja test for the whole app."""
         return self._app_template_registrar("tests", name)
 
@@ -330,8 +344,14 @@ class Blueprint(Scaffold):
         """Register a Jinja test for the whole app under ``name``."""
         self._app_template_registrar("tests", name)(f)
 
+    @t.overload
+    def app_template_global(self, name: F) -> F: ...
+
+    @t.overload
+    def app_template_global(self, name: str | None = None) -> Callable[[F], F]: ...
+
     @setupmethod
-    def app_template_global(self, name: str | Callable[..., t.Any] | None = None) -> t.Any:
+    def app_template_global(self, name: str | F | None = None) -> F | Callable[[F], F]:
         """Make a function available in every template of the app."""
         return self._app_template_registrar("globals", name)
 

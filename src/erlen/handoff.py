@@ -15,7 +15,7 @@ import asyncio
 import contextvars
 import threading
 import typing as t
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 
 from .concurrency import run_in_context
 
@@ -109,7 +109,7 @@ async def iterate_from_worker(
     after: Callable[[BaseException | None], None] | None = None,
     limit: int = BUFFER_ITEMS,
     byte_limit: int = BUFFER_BYTES,
-) -> AsyncIterator[T]:
+) -> AsyncGenerator[T, None]:
     """Iterate ``iterable`` in one worker call inside ``context``, yielding its
     items on the loop. ``after(error)`` runs in the same worker call once the iterable is done
     and closed (teardown of a streamed response), with what the iteration raised, if anything;

@@ -54,6 +54,20 @@ def make_response(*args: t.Any) -> Response:
     return current_app.make_response(args[0] if len(args) == 1 else args)
 
 
+@t.overload
+def stream_with_context(generator_or_function: t.Iterator[T]) -> t.Iterator[T]: ...
+
+
+@t.overload
+def stream_with_context(
+    generator_or_function: Callable[..., t.Iterator[T]],
+) -> Callable[..., t.Iterator[T]]: ...
+
+
+@t.overload
+def stream_with_context(generator_or_function: t.Iterable[T]) -> t.Iterator[T]: ...
+
+
 def stream_with_context(
     generator_or_function: t.Iterable[T] | Callable[..., t.Iterator[T]],
 ) -> t.Iterator[T] | Callable[..., t.Iterator[T]]:

@@ -25,10 +25,12 @@ from .globals import _cv_request, current_app, session
 
 if t.TYPE_CHECKING:
     from .app import Erlen
+    from .blueprints import Blueprint
     from .concurrency import Invoker
     from .wrappers import Request, Response
 
-F = t.TypeVar("F", bound=Callable[..., t.Any])
+#: A view function or a blueprint (anything that can carry the exemption).
+ExemptT = t.TypeVar("ExemptT", bound="Callable[..., t.Any] | Blueprint")
 
 #: Methods that must not change state, so are never checked.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -40,10 +42,10 @@ CSRF_HEADER = "X-CSRF-Token"
 # --- cross-site request protection --------------------------------------------------------------
 
 
-def cross_site_exempt(view_or_blueprint: F) -> F:
+def cross_site_exempt(view_or_blueprint: ExemptT) -> ExemptT:
     """Exempt a view function (or every view of a blueprint) from cross-site protection, for
     endpoints that other sites may post to, such as webhooks."""
-    view_or_blueprint.cross_site_exempt = True  # type: ignore[attr-defined]
+    view_or_blueprint.cross_site_exempt = True  # type: ignore[union-attr]
     return view_or_blueprint
 
 

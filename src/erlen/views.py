@@ -40,7 +40,8 @@ class View:
     #: Whether each request gets a new instance.
     init_every_request: t.ClassVar[bool] = True
 
-    def dispatch_request(self, **kwargs: t.Any) -> t.Any:
+    # (*args too: so that a subclass may name its URL variables, dispatch_request(self, id: int).)
+    def dispatch_request(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         """Handle the request; ``kwargs`` are the URL variables. Return what a view returns."""
         raise NotImplementedError(f"{type(self).__name__} must implement dispatch_request().")
 
@@ -113,12 +114,12 @@ class MethodView(View):
         if methods:
             cls.methods = methods
 
-    def dispatch_request(self, **kwargs: t.Any) -> t.Any:
+    def dispatch_request(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         """Call the handler of the request's method with the URL variables."""
         handler = self._handler(request.method)
         if handler is None:
             raise MethodNotAllowed(valid_methods=sorted(self.methods or ()))
-        return handler(**kwargs)
+        return handler(*args, **kwargs)
 
     def _handler(self, method: str) -> Callable[..., t.Any] | None:
         name = method.lower()

@@ -237,9 +237,27 @@ class Request(SansIORequest):
             return io.BytesIO()
         return self._open_body(self.max_content_length)
 
+    @t.overload
+    def get_data(
+        self,
+        cache: bool = True,
+        as_text: t.Literal[False] = False,
+        parse_form_data: bool = False,
+    ) -> bytes: ...
+
+    @t.overload
+    def get_data(
+        self, cache: bool = True, *, as_text: t.Literal[True], parse_form_data: bool = False
+    ) -> str: ...
+
+    @t.overload
     def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
-    ) -> t.Any:
+    ) -> bytes | str: ...
+
+    def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> bytes | str:
         """The whole body as bytes (or text with ``as_text``), read once and cached."""
         data = self._cached_data
         if data is None:
@@ -253,7 +271,7 @@ class Request(SansIORequest):
     @cached_property
     def data(self) -> bytes:
         """The body as bytes, when it is not form data (form data goes to :attr:`form`)."""
-        return t.cast(bytes, self.get_data(parse_form_data=True))
+        return self.get_data(parse_form_data=True)
 
     @property
     def want_form_data_parsed(self) -> bool:
@@ -470,7 +488,16 @@ class Response(SansIOResponse):
         """Whether the body is a list or tuple of chunks, fully known in advance."""
         return isinstance(self.response, (list, tuple))
 
-    def get_data(self, as_text: bool = False) -> t.Any:
+    @t.overload
+    def get_data(self, as_text: t.Literal[False] = False) -> bytes: ...
+
+    @t.overload
+    def get_data(self, as_text: t.Literal[True]) -> str: ...
+
+    @t.overload
+    def get_data(self, as_text: bool = False) -> bytes | str: ...
+
+    def get_data(self, as_text: bool = False) -> bytes | str:
         """The whole body (bytes, or text with ``as_text``); a streamed body is consumed."""
         body = self.response
         if isinstance(body, AsyncIterable):

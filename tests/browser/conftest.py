@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import typing
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -156,7 +157,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
+    outcome: typing.Any = yield
     report = outcome.get_result()
     if report.when == "call":
         item.stash[FAILED] = report.failed

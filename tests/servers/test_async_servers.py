@@ -38,7 +38,7 @@ def _ws_url(server: RunningServer, path: str) -> str:
 def _status_of(error: InvalidHandshake) -> int | None:
     """The HTTP status of a refused handshake (new and legacy ``websockets`` clients)."""
     status = getattr(error, "status_code", None)  # legacy client
-    response = getattr(error, "response", None)  # websockets >= 14
+    response: t.Any = getattr(error, "response", None)  # websockets >= 14
     return t.cast("int | None", status if status is not None else response.status_code)
 
 

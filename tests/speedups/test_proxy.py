@@ -81,7 +81,8 @@ def test_copies_are_copies_of_the_object(value: t.Any) -> None:
 def test_writes_reach_the_object_as_through_local_proxy(value: dict[str, int]) -> None:
     mine, theirs_object = dict(value), dict(value)
     ours, theirs = context_proxy(lambda: mine, "Proxy"), LocalProxy(lambda: theirs_object)
-    for proxy in (ours, theirs):
+    proxies: list[t.Any] = [ours, theirs]
+    for proxy in proxies:
         proxy["z"] = 1
         operator.delitem(proxy, "z")
         proxy.setdefault("a", 9)

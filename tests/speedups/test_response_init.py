@@ -29,7 +29,9 @@ pairs = st.lists(
     ),
     max_size=3,
 )
-header_arguments = st.one_of(st.none(), pairs, pairs.map(dict), pairs.map(Headers), st.just({}))
+header_arguments: st.SearchStrategy[t.Any] = st.one_of(
+    st.none(), pairs, pairs.map(dict), pairs.map(Headers), st.just({})
+)
 
 
 def _state(response: SansIOResponse) -> tuple[t.Any, ...]:

@@ -235,7 +235,7 @@ def call_wsgi(
         started.append((status, response_headers))
         return lambda data: None
 
-    app_iter = app.wsgi_app(environ, start_response)  # type: ignore[arg-type]
+    app_iter = app.wsgi_app(environ, start_response)
     try:
         chunks = []
         size = 0
@@ -296,8 +296,8 @@ def call_asgi(
         await asyncio.sleep(ASGI_TIMEOUT)  # only a finished request asks again
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, t.Any]) -> None:
-        sent.append(message)
+    async def send(message: t.MutableMapping[str, t.Any]) -> None:
+        sent.append(dict(message))
 
     async def run() -> None:
         await asyncio.wait_for(app.asgi_app(scope, receive, send), ASGI_TIMEOUT)

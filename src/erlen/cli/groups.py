@@ -55,10 +55,22 @@ class AppGroup(click.Group):
 
         return decorator
 
-    def group(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    @t.overload
+    def group(self, __func: Callable[..., t.Any]) -> click.Group: ...
+
+    @t.overload
+    def group(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> Callable[[Callable[..., t.Any]], click.Group]: ...
+
+    def group(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> Callable[[Callable[..., t.Any]], click.Group] | click.Group:
         """Like :meth:`click.Group.group`, making an :class:`AppGroup` by default."""
         kwargs.setdefault("cls", AppGroup)
-        return super().group(*args, **kwargs)
+        made: Callable[[Callable[..., t.Any]], click.Group] | click.Group
+        made = super().group(*args, **kwargs)
+        return made
 
 
 def _env_file_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
