@@ -15,6 +15,8 @@ not: they never run). The contracts, with the layers of docs/design.md:
 6. A private attribute of werkzeug (a name werkzeug's own code gives its objects, like
    ``Headers._list``) is read or written only inside ``erlen._speedups``, unless erlen gives
    objects of its own that name (its subclasses' attributes).
+7. Layers (docs/design.md, "Every module, by layer"): a module imports only from its own layer
+   or those below it, but for the registration of CLI groups (contract 4).
 
     python tests/import_contracts.py [src]     # exit status 1, with the broken contracts
 """
@@ -29,6 +31,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "src"
 
 SPEEDUPS = "erlen._speedups"
+#: The layers, from the bottom up, by the top-level name under ``erlen`` ("" is the package).
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("_speedups",),
+    ("typing", "globals", "background_loop", "concurrency", "handoff", "config", "signals",
+     "logging"),
+    ("wrappers", "response_headers", "formparser", "routing", "responses", "files", "sse",
+     "websockets"),
+    ("ctx", "sessions", "flashing", "json", "templating", "security", "urls", "errors",
+     "views", "helpers", "lifespan", "channels", "deploy_checks", "debughelpers", "scaffold",
+     "blueprints"),
+    ("protocols",),
+    ("app", ""),
+    ("cli", "testing", "devserver", "flask_compat", "flask_alias"),
+)  # fmt: skip
 #: Names werkzeug documents as public despite the underscore (LocalProxy's).
 DOCUMENTED = {"_get_current_object"}
 TOOLS = ("erlen.cli", "erlen.testing", "erlen.devserver")
@@ -159,6 +175,33 @@ def speedups_imports(edges: dict[str, set[str]]) -> list[str]:
     ]
 
 
+def layer_breaches(edges: dict[str, set[str]]) -> list[str]:
+    """Contract 7: imports of a higher layer (a module missing from LAYERS is one too)."""
+    layer = {name: index for index, names in enumerate(LAYERS) for name in names}
+    problems = []
+    for importer, targets in sorted(edges.items()):
+        low = layer.get(_top(importer))
+        if low is None:
+            problems.append(f"{importer} is in no layer of LAYERS: add it where it belongs")
+            continue
+        for imported in sorted(targets):
+            high = layer.get(_top(imported), len(LAYERS))
+            tools = any(_within(imported, tool) for tool in TOOLS)
+            allowed_tool = tools and any(
+                importer == who or _within(importer, who) for who in ALLOWED_IMPORTERS[TOOLS[0]]
+            )
+            if high > low and _top(importer) not in ("app", "") and not allowed_tool:
+                problems.append(
+                    f"{importer} imports {imported}, a higher layer (docs/design.md, layers)"
+                )
+    return problems
+
+
+def _top(name: str) -> str:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
 def _private_names(tree: ast.AST) -> set[str]:
     """The single-underscore names a module gives objects: ``x._name = ...`` and names bound in
     class bodies (attributes and methods)."""
@@ -214,6 +257,7 @@ def main() -> int:
     problems = [
         *broken_contracts(edges),
         *speedups_imports(edges),
+        *layer_breaches(edges),
         *werkzeug_private_uses(root),
     ]
     for problem in problems:

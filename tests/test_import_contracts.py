@@ -112,3 +112,24 @@ def test_werkzeug_private_attributes_only_inside_the_speedups(tmp_path: Path) ->
     )
     problems = import_contracts.werkzeug_private_uses(root)
     assert len(problems) == 1 and problems[0].startswith("erlen.security:2 uses werkzeug's private")
+
+
+def test_the_package_keeps_its_layers() -> None:
+    assert import_contracts.layer_breaches(import_contracts.graph(import_contracts.ROOT)) == []
+
+
+def test_an_import_of_a_higher_layer_is_found(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "config.py": "def load():\n    from .sessions import SessionInterface\n",
+            "sessions.py": "class SessionInterface: ...\n",
+            "gadgets.py": "",
+        },
+    )
+    problems = import_contracts.layer_breaches(import_contracts.graph(root))
+    assert problems == [
+        "erlen.config imports erlen.sessions, a higher layer (docs/design.md, layers)",
+        "erlen.gadgets is in no layer of LAYERS: add it where it belongs",
+    ]

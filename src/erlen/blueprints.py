@@ -3,6 +3,7 @@ app as a unit, under a URL prefix, a subdomain and an endpoint name prefix. Blue
 
 from __future__ import annotations
 
+import enum
 import functools
 import os
 import typing as t
@@ -17,7 +18,14 @@ if t.TYPE_CHECKING:
 DeferredSetupFunction = Callable[["BlueprintSetupState"], None]
 F = t.TypeVar("F", bound=Callable[..., t.Any])
 
-_sentinel = object()
+
+class _Default(enum.Enum):
+    """``cli_group`` not given: the blueprint's name (``None`` merges into the app's group)."""
+
+    NAME = enum.auto()
+
+
+_sentinel = _Default.NAME
 
 
 class BlueprintSetupState:
@@ -90,7 +98,7 @@ class Blueprint(Scaffold):
         subdomain: str | None = None,
         url_defaults: dict[str, t.Any] | None = None,
         root_path: str | None = None,
-        cli_group: str | object | None = _sentinel,
+        cli_group: str | _Default | None = _sentinel,
     ) -> None:
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
         if not name:

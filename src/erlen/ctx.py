@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import typing as t
 from collections.abc import Callable, Iterator
@@ -28,7 +29,15 @@ if t.TYPE_CHECKING:
 F = t.TypeVar("F", bound=Callable[..., t.Any])
 Self = t.TypeVar("Self", bound="_Pushable")
 BackgroundCall = tuple[Callable[..., t.Any], tuple[t.Any, ...], dict[str, t.Any]]
-_missing = object()
+
+
+class _Missing(enum.Enum):
+    """Nothing given or computed yet (a member of its own type, so that checks narrow)."""
+
+    MISSING = enum.auto()
+
+
+_missing = _Missing.MISSING
 
 
 class _AppCtxGlobals:
@@ -97,7 +106,7 @@ class AppContext(_Pushable):
 
     app: Erlen
     _g: _AppCtxGlobals | None = None
-    _url_adapter: MapAdapter | object | None = _missing
+    _url_adapter: MapAdapter | _Missing | None = _missing
 
     def __init__(self, app: Erlen) -> None:
         self.app = app
@@ -115,9 +124,10 @@ class AppContext(_Pushable):
 
     @property
     def url_adapter(self) -> MapAdapter | None:
-        if self._url_adapter is _missing:
-            self._url_adapter = self.app.create_url_adapter(None)
-        return t.cast("MapAdapter | None", self._url_adapter)
+        adapter = self._url_adapter
+        if adapter is _missing:
+            adapter = self._url_adapter = self.app.create_url_adapter(None)
+        return adapter
 
     def push(self) -> None:
         """Make this the current application context."""
@@ -217,9 +227,10 @@ class RequestContext(AppContext):
 
     @property
     def url_adapter(self) -> MapAdapter | None:
-        if self._url_adapter is _missing:
-            self._url_adapter = self.app.create_url_adapter(self.request)
-        return t.cast("MapAdapter | None", self._url_adapter)
+        adapter = self._url_adapter
+        if adapter is _missing:
+            adapter = self._url_adapter = self.app.create_url_adapter(self.request)
+        return adapter
 
     def push(self) -> None:
         """Make this the current request context (and the application context if needed)."""
