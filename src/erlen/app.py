@@ -802,6 +802,8 @@ class Erlen(Scaffold):
         config = self.config
         if not ctx.routed:
             self._match_request(ctx, screen=True)
+        if self.session_interface.blocking and ctx._session is None:
+            await self._open_session(ctx, invoke)
         if config["CROSS_SITE_PROTECTION"] and (
             request.method not in SAFE_METHODS or request.is_websocket
         ):
@@ -830,6 +832,14 @@ class Erlen(Scaffold):
         if error is not None and not overrides and not isinstance(error, RequestRedirect):
             raise error
         return await self._view_call(request, invoke)
+
+    async def _open_session(self, ctx: RequestContext, invoke: Invoker) -> None:
+        """Open the session of an interface that does I/O (a server-side store) before anything
+        of the app runs, through the invoker: in a worker thread under ASGI, so that the loop
+        never waits for the store (a view's first ``session`` access would, on the loop)."""
+        interface = self.session_interface
+        session = await invoke(interface.open_session, self, ctx.request)
+        ctx._session = interface.make_null_session(self) if session is None else session
 
     def _view_call(self, request: Request, invoke: Invoker) -> t.Awaitable[t.Any]:
         """The call of the matched view (not awaited here: one coroutine less per request)."""
@@ -998,8 +1008,12 @@ class Erlen(Scaffold):
                     response = await invoke(func, response)
         if ctx.session_opened:
             session = ctx.session
-            if not self.session_interface.is_null_session(session):
-                self.session_interface.save_session(self, session, response)
+            interface = self.session_interface
+            if not interface.is_null_session(session):
+                if interface.blocking:  # a store: not on the loop (see _open_session)
+                    await invoke(interface.save_session, self, session, response)
+                else:
+                    interface.save_session(self, session, response)
         if request_finished.receivers and has_receivers(request_finished, self):
             await send_signal(request_finished, self, invoke, response=response)
         return response

@@ -87,6 +87,11 @@ class SessionInterface:
     ``app.session_interface`` to a subclass for server-side sessions."""
 
     null_session_class = NullSession
+    #: Whether :meth:`open_session` and :meth:`save_session` do I/O (a store on the network):
+    #: the pipeline then calls them as it calls a view, in a worker thread under ASGI (or
+    #: awaits them on the loop, if they are ``async def``), and opens the session before the
+    #: hooks, so that no ``session`` access waits for the store on the event loop.
+    blocking: bool = False
 
     def make_null_session(self, app: Erlen) -> NullSession:
         return self.null_session_class()

@@ -16,8 +16,9 @@ from collections.abc import AsyncIterator, Iterator
 
 from werkzeug.exceptions import BadRequest
 
-from erlen import Erlen, abort, request, url_for, websocket
+from erlen import Erlen, abort, request, session, url_for, websocket
 from erlen.channels import Channels
+from erlen.server_sessions import ServerSessions, regenerate_session, revoke_user_sessions
 from erlen.sse import EventStream, ServerSentEvent
 
 #: The body limit; the over-limit tests send a little more than this.
@@ -309,3 +310,28 @@ def publish() -> str:
 def live() -> EventStream:
     last_id = request.headers.get("Last-Event-ID")
     return channels.event_stream("servers", last_id=last_id, ping_interval=None)
+
+
+# Server-side sessions on the Redis that tests/servers/test_server_sessions_servers.py gives
+# every server it starts, with one secret key: a session of one server opens on another.
+if os.environ.get("ERLEN_SESSION_STORE_URL"):
+    app.config["SECRET_KEY"] = os.environ["ERLEN_TEST_SECRET_KEY"]
+    app.config["SESSION_STORE_URL"] = os.environ["ERLEN_SESSION_STORE_URL"]
+    ServerSessions(app)
+
+
+@app.post("/sessions/login/<user>")
+def session_login(user: str) -> str:
+    regenerate_session()
+    session["_user_id"] = user
+    return "in"
+
+
+@app.get("/sessions/whoami")
+async def session_whoami() -> str:
+    return str(session.get("_user_id", "nobody"))
+
+
+@app.post("/sessions/revoke/<user>")
+def session_revoke(user: str) -> str:
+    return str(revoke_user_sessions(user))
