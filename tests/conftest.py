@@ -6,9 +6,12 @@ behaviour is checked through both adapters with the same test code.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.redis_server import RedisServer, running_redis
+from support.redis_server import installed as redis_installed
 
 from erlen import Erlen
 from erlen.testing import ErlenClient
@@ -43,3 +46,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(parts[0])
         elif parts[0] == "test_docs.py":
             item.add_marker("docs")
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real Redis for the module's tests (skipped without Debian's redis-server)."""
+    if not redis_installed():
+        pytest.skip("needs Debian's redis-server (make test installs it)")
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import shutil
 import threading
 import typing as t
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from support.redis_server import RedisServer
@@ -19,21 +16,6 @@ from erlen.channels import Channels, ChannelsUnavailable, Message, SubscriberToo
 
 WAIT = 10.0
 _names = itertools.count()
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None and not Path("/usr/bin/redis-server").exists(),
-    reason="needs Debian's redis-server (make test installs it)",
-)
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -6,12 +6,9 @@ with two apps sharing it as two workers would."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 import time
 import typing as t
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from support.redis_server import RedisServer
@@ -195,23 +192,12 @@ def test_without_a_secret_key_there_is_no_session(app: Erlen, client: ErlenClien
 
 # --- on a real Redis ----------------------------------------------------------------------------
 
-needs_redis = pytest.mark.skipif(
-    shutil.which("redis-server") is None and not Path("/usr/bin/redis-server").exists(),
-    reason="needs Debian's redis-server (make test installs it)",
-)
-
 
 @pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
 
 
-@needs_redis
 def test_two_workers_share_sessions_and_revocations_on_redis(redis_url: str, protocol: str) -> None:
     workers = []
     for index in range(2):
@@ -230,7 +216,6 @@ def test_two_workers_share_sessions_and_revocations_on_redis(redis_url: str, pro
     assert browser.get("/whoami").text == "nobody"  # ...refused on worker 0
 
 
-@needs_redis
 def test_redis_store_keeps_data_with_its_expiry_and_user_index(redis_url: str) -> None:
     store = RedisStore.from_url(redis_url, prefix=f"test:{threading.get_ident()}:")
     store.save("s1", b"one", 60, "ann")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import typing as t
 from collections.abc import Callable, MutableMapping
@@ -82,6 +83,14 @@ class NullSession(SecureCookieSession):
     __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
 
 
+class CookieAction(enum.Enum):
+    """What saving a session does with its cookie (:meth:`SessionInterface.cookie_action`)."""
+
+    KEEP = enum.auto()
+    SET = enum.auto()
+    DELETE = enum.auto()
+
+
 class SessionInterface:
     """How sessions are opened from a request and saved to a response. Set
     ``app.session_interface`` to a subclass for server-side sessions."""
@@ -135,6 +144,24 @@ class SessionInterface:
         return session.modified or (
             session.permanent and bool(app.config["SESSION_REFRESH_EACH_REQUEST"])
         )
+
+    def cookie_action(self, app: Erlen, session: SessionMixin, response: Response) -> CookieAction:
+        """What :meth:`save_session` must do with the cookie of ``session``: delete it (the
+        session was emptied), set it (:meth:`should_set_cookie`), or leave it. Adds
+        ``Vary: Cookie`` to ``response`` when the response depended on the session."""
+        if not session:
+            if session.modified:
+                _vary_cookie(response)
+                return CookieAction.DELETE
+            if session.accessed:
+                _vary_cookie(response)
+            return CookieAction.KEEP
+        if not self.should_set_cookie(app, session):
+            if session.accessed:
+                _vary_cookie(response)
+            return CookieAction.KEEP
+        _vary_cookie(response)
+        return CookieAction.SET
 
     def open_session(self, app: Erlen, request: Request) -> SessionMixin | None:
         raise NotImplementedError
@@ -326,19 +353,12 @@ class SecureCookieSessionInterface(SessionInterface):
         return self.session_class(data if isinstance(data, dict) else None)
 
     def save_session(self, app: Erlen, session: SessionMixin, response: Response) -> None:
-        if not session:
-            if session.modified:  # emptied: delete the cookie
-                layout = self._layout(app)
-                response.delete_cookie(layout.name, **layout.options)
-                _vary_cookie(response)
-            elif session.accessed:
-                _vary_cookie(response)
+        action = self.cookie_action(app, session, response)
+        if action is CookieAction.DELETE:
+            layout = self._layout(app)
+            response.delete_cookie(layout.name, **layout.options)
+        if action is not CookieAction.SET:
             return
-        if not self.should_set_cookie(app, session):
-            if session.accessed:
-                _vary_cookie(response)
-            return
-        _vary_cookie(response)
         signer = self._signer(app)
         assert signer is not None
         value = signer.dumps(dict(session))

@@ -4,8 +4,6 @@ everywhere."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,20 +14,10 @@ from .conftest import run_server, skip_unless_installed
 
 WAIT = 10.0
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None and not Path("/usr/bin/redis-server").exists(),
-    reason="needs Debian's redis-server (make test installs it)",
-)
-
 
 @pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
 
 
 @pytest.mark.parametrize(

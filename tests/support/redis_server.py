@@ -3,11 +3,13 @@ temporary folder, stopped by its PID."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 STARTUP_TIMEOUT = 10.0
@@ -77,3 +79,19 @@ class RedisServer:
                 return sock.recv(16).startswith(b"+PONG")
         except OSError:
             return False
+
+
+def installed() -> bool:
+    """Whether Debian's redis-server is here (``make test`` installs it)."""
+    return shutil.which("redis-server") is not None or Path("/usr/bin/redis-server").exists()
+
+
+@contextlib.contextmanager
+def running_redis(folder: Path) -> Iterator[RedisServer]:
+    """A started :class:`RedisServer` in ``folder``, stopped on leaving."""
+    server = RedisServer(folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

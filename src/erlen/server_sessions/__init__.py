@@ -39,7 +39,12 @@ import typing as t
 from itsdangerous import BadSignature, Signer
 
 from ..globals import _cv_request, current_app
-from ..sessions import SecureCookieSession, SessionInterface, session_json_serializer
+from ..sessions import (
+    CookieAction,
+    SecureCookieSession,
+    SessionInterface,
+    session_json_serializer,
+)
 from .stores import MemoryStore, RedisStore, SessionStore, store_from_url
 
 if t.TYPE_CHECKING:
@@ -137,20 +142,13 @@ class ServerSessionInterface(SessionInterface):
             "samesite": self.get_cookie_samesite(app),
             "partitioned": self.get_cookie_partitioned(app),
         }
-        if not session:
-            if session.modified:  # emptied (logged out): gone from the store and the browser
-                if session.sid is not None:
-                    self.store.delete(session.sid)
-                response.delete_cookie(name, **options)
-                _vary_cookie(response)
-            elif session.accessed:
-                _vary_cookie(response)
+        action = self.cookie_action(app, session, response)
+        if action is CookieAction.DELETE:  # emptied (logged out): gone from store and browser
+            if session.sid is not None:
+                self.store.delete(session.sid)
+            response.delete_cookie(name, **options)
+        if action is not CookieAction.SET:
             return
-        if not self.should_set_cookie(app, session):
-            if session.accessed:
-                _vary_cookie(response)
-            return
-        _vary_cookie(response)
         signer = self._signer(app)
         assert signer is not None
         if session.renew or session.sid is None:
@@ -168,10 +166,6 @@ class ServerSessionInterface(SessionInterface):
             expires=self.get_expiration_time(app, session),
             **options,
         )
-
-
-def _vary_cookie(response: Response) -> None:
-    response.vary.add("Cookie")
 
 
 def _interface() -> ServerSessionInterface:
