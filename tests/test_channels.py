@@ -71,6 +71,19 @@ def test_a_subscriber_with_a_last_id_catches_up_from_the_history() -> None:
     assert from_history == ["post 2", "post 3", "post 4"]
 
 
+def test_last_id_then_subscribe_delivers_exactly_what_came_after() -> None:
+    channels = _channels()
+    assert channels.last_id("posts") == "0"  # before the first message: from the start
+    channels.publish("posts", "shown by the page")
+    rendered = channels.last_id("posts")
+    channels.publish("posts", "after the render")
+
+    async def main() -> list[str]:
+        return [m.data for m in await _take(channels.subscribe("posts", last_id=rendered), 1)]
+
+    assert asyncio.run(main()) == ["after the render"]
+
+
 def test_publish_works_from_a_thread_without_a_loop() -> None:
     channels = _channels()
 

@@ -55,6 +55,19 @@ def test_messages_come_in_order_after_the_last_id(channels: Channels) -> None:
     assert asyncio.run(main()) == ["a", "b", "c"]
 
 
+def test_last_id_then_subscribe_delivers_exactly_what_came_after(channels: Channels) -> None:
+    channel = _channel()
+    assert channels.last_id(channel) == "0"
+    channels.publish(channel, "shown by the page")
+    rendered = channels.last_id(channel)
+    channels.publish(channel, "after the render")
+
+    async def main() -> list[str]:
+        return [m.data for m in await _take(channels.subscribe(channel, last_id=rendered), 1)]
+
+    assert asyncio.run(main()) == ["after the render"]
+
+
 def test_history_by_id_for_a_reconnecting_client(channels: Channels) -> None:
     channel = _channel()
     ids = [channels.publish(channel, f"post {index}") for index in range(5)]

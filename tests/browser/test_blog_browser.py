@@ -89,12 +89,16 @@ def test_register_log_in_post_live_edit_delete_log_out(
     edited = author.locator("article.post h2", has_text=f"{title} (edited)")
     expect(edited).to_have_count(1)
     assert f"{title} (edited)" in api_titles(blog_url)
+    # The reader's page, still not reloaded, shows the edit, then loses the deleted post.
+    expect(reader.locator("article.post h2", has_text=f"{title} (edited)")).to_have_count(1)
 
     author.locator("article.post", has_text=title).get_by_role("link", name="Edit").click()
     author.get_by_role("button", name="Delete this post").click()
     expect(author.locator(".flash.success")).to_have_text("Your post is deleted.")
     expect(author.locator("article.post", has_text=title)).to_have_count(0)
     assert not any(title in existing for existing in api_titles(blog_url))
+    expect(reader.locator("article.post", has_text=title)).to_have_count(0)
+    assert reader.evaluate("window.notReloaded") is True
 
     author.get_by_role("button", name="Log out").click()
     expect(author.locator(".flash.success")).to_have_text("You are logged out.")

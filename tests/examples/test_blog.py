@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import threading
@@ -11,14 +10,12 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from blog import create_app
+from blog import create_app, live
 from blog.db import db
-from blog.live import Broadcaster, broadcaster, parse_last_event_id
 from werkzeug.security import check_password_hash
 from werkzeug.test import TestResponse
 
 from erlen import Erlen, g, session
-from erlen.sse import ServerSentEvent
 from erlen.testing import ErlenClient
 
 from .conftest import PASSWORD
@@ -527,120 +524,113 @@ def parse_events(body: str) -> list[dict[str, str]]:
     return events
 
 
-def read_feed_while(
-    app: Erlen,
-    client: ErlenClient,
-    action: t.Callable[[], None],
-    path: str = "/feed",
-    headers: dict[str, str] | None = None,
+def rendered_at(app: Erlen) -> str:
+    with app.app_context():
+        return live.rendered_at()
+
+
+def read_feed(
+    app: Erlen, client: ErlenClient, path: str, headers: dict[str, str] | None = None
 ) -> list[dict[str, str]]:
-    """Open the feed in a thread, run ``action`` once it is subscribed, then close the
-    broadcaster so that the stream ends, and return its events."""
-    feed = app.extensions["live_feed"]
-    result: list[TestResponse] = []
-    reader = threading.Thread(
-        target=lambda: result.append(client.get(path, headers=headers)), daemon=True
-    )
-    reader.start()
-    deadline = time.monotonic() + 10
-    while feed.subscriber_count == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert feed.subscriber_count == 1, "the feed did not subscribe in time"
-    action()
-    feed.close()
-    reader.join(timeout=10)
-    assert not reader.is_alive(), "the feed did not end when the broadcaster closed"
-    (response,) = result
+    """End the streams (a ``close`` event on the channel), then read the feed at ``path``: it
+    ends at that event, so its whole body comes back."""
+    with app.app_context():
+        live.close_streams()
+    response = client.get(path, headers=headers)
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"
-    assert feed.subscriber_count == 0  # unsubscribed when the stream ended
-    return parse_events(response.text)
+    events = parse_events(response.text)
+    assert events[-1]["event"] == "close"
+    return events[:-1]
 
 
-def test_feed_pushes_new_posts(app: Erlen, protocol: str) -> None:
+def test_feed_pushes_new_edited_and_deleted_posts(app: Erlen, protocol: str) -> None:
     author = new_client(app, protocol)
     sign_up(author, "ada")
-
-    def publish() -> None:
-        assert create(author, "Live!", "<b>as text</b>").status_code == 302
-        assert author.post("/api/posts", json={"title": "Via the API"}).status_code == 201
-
-    events = read_feed_while(app, new_client(app, protocol), publish, "/feed?after=0")
-    ready, first, second = events
+    reader = new_client(app, protocol)
+    page = reader.get("/").text
+    after = rendered_at(app)
+    assert f"/feed?after={after}" in page  # the page asks for what follows its render
+    assert create(author, "Live!", "<b>as text</b>").status_code == 302
+    assert author.post("/api/posts", json={"title": "Via the API"}).status_code == 201
+    first, second = post_ids(app)
+    assert author.post(f"/{first}/edit", data={"title": "Edited", "body": ""}).status_code == 302
+    assert author.post(f"/{second}/delete").status_code == 302
+    ready, *events = read_feed(app, reader, f"/feed?after={after}")
     assert ready == {"event": "ready", "retry": "2000", "data": "connected"}
-    assert first["event"] == second["event"] == "post"
-    one, two = json.loads(first["data"]), json.loads(second["data"])
+    assert [event["event"] for event in events] == ["post", "post", "edit", "delete"]
+    one, two, edited, deleted = (json.loads(event["data"]) for event in events)
     assert (one["title"], one["body"], one["author"]["username"]) == (
         "Live!",
         "<b>as text</b>",
         "ada",
     )
     assert two["title"] == "Via the API"
-    assert [first["id"], second["id"]] == [str(one["id"]), str(two["id"])]
-    assert post_ids(app) == [one["id"], two["id"]]
+    assert (edited["id"], edited["title"]) == (first, "Edited")
+    assert deleted == {"id": second}
+    ids = [event["id"] for event in events]
+    assert len(set(ids)) == 4 and all(ids)
+
+
+def test_feed_delivers_to_a_page_already_listening(app: Erlen, protocol: str) -> None:
+    author = new_client(app, protocol)
+    sign_up(author, "ada")
+    after = rendered_at(app)
+    result: list[TestResponse] = []
+    reader = new_client(app, protocol)
+    thread = threading.Thread(
+        target=lambda: result.append(reader.get(f"/feed?after={after}")), daemon=True
+    )
+    thread.start()
+    time.sleep(0.2)  # (listening by now, or it catches up: the events arrive either way)
+    create(author, "while listening")
+    with app.app_context():
+        live.close_streams()
+    thread.join(10)
+    assert not thread.is_alive(), "the feed did not end on the close event"
+    events = parse_events(result[0].text)
+    assert [event["event"] for event in events] == ["ready", "post", "close"]
+    assert json.loads(events[1]["data"])["title"] == "while listening"
 
 
 def test_feed_sends_what_a_reconnecting_page_missed(app: Erlen, protocol: str) -> None:
     author = new_client(app, protocol)
     sign_up(author, "ada")
+    after = rendered_at(app)
     for title in ("one", "two", "three"):
         create(author, title)
-    first, second, third = post_ids(app)
-    events = read_feed_while(
-        app,
-        new_client(app, protocol),
-        lambda: None,
-        "/feed?after=0",
-        headers={"Last-Event-ID": str(first)},  # the greater of the two wins
-    )
-    assert [event.get("event") for event in events] == ["ready", "post", "post"]
-    assert [event["id"] for event in events[1:]] == [str(second), str(third)]
-
-
-def test_feed_catch_up_skips_deleted_posts_and_shows_edits(app: Erlen, protocol: str) -> None:
-    author = new_client(app, protocol)
-    sign_up(author, "ada")
-    create(author, "doomed")
-    create(author, "typo")
-    doomed, edited = post_ids(app)
-    assert author.post(f"/{doomed}/delete").status_code == 302
-    assert author.post(f"/{edited}/edit", data={"title": "fixed", "body": ""}).status_code == 302
-    events = read_feed_while(app, new_client(app, protocol), lambda: None, "/feed?after=0")
-    assert [event.get("event") for event in events] == ["ready", "post"]
-    assert json.loads(events[1]["data"])["title"] == "fixed"
-    assert events[1]["id"] == str(edited)
-
-
-def test_broadcaster_on_its_own() -> None:
-    feed = Broadcaster(history=2)
-    for number in (1, 2, 3):
-        feed.publish(ServerSentEvent(data=str(number), id=str(number)))
-
-    async def collect() -> list[str | None]:
-        events = feed.listen(after=0, greeting=ServerSentEvent(data="hi"))
-        received = [(await anext(events)).data]
-        received += [(await anext(events)).data, (await anext(events)).data]  # history: 2, 3
-        threading.Thread(target=feed.publish, args=(ServerSentEvent(data="4", id="4"),)).start()
-        received.append((await anext(events)).data)
-        feed.close()
-        received += [event.data async for event in events]
-        return received
-
-    assert asyncio.run(asyncio.wait_for(collect(), 10)) == ["hi", "2", "3", "4"]
-    assert feed.subscriber_count == 0
+    reader = new_client(app, protocol)
+    events = read_feed(app, reader, f"/feed?after={after}")[1:]
+    first_id = events[0]["id"]
+    again = read_feed(
+        app, reader, f"/feed?after={after}", headers={"Last-Event-ID": first_id}
+    )  # the header wins over the page's position
+    assert [json.loads(event["data"])["title"] for event in again[1:]] == ["two", "three"]
 
 
 @pytest.mark.parametrize(
     ("values", "expected"),
-    [(("3", "7"), 7), ((None, "5"), 5), (("x", None), None), (("-1", ""), None), ((None,), None)],
+    [
+        (("3", "7"), "3"),
+        ((None, "5"), "5"),
+        (("1733300000000-0", None), "1733300000000-0"),
+        (("x", "2"), "2"),
+        (("-1", "", "1-2-3", "9" * 30), None),
+        ((None,), None),
+    ],
 )
-def test_parse_last_event_id(values: tuple[str | None, ...], expected: int | None) -> None:
-    assert parse_last_event_id(*values) == expected
+def test_parse_last_event_id(values: tuple[str | None, ...], expected: str | None) -> None:
+    assert live.parse_last_event_id(*values) == expected
 
 
-def test_broadcaster_is_per_app(app: Erlen, tmp_path: Path) -> None:
+@pytest.mark.parametrize("after", ["garbage", "-5", "1-2-3", "%00", "9" * 40])
+def test_feed_with_a_bad_position_starts_from_the_history(
+    app: Erlen, client: ErlenClient, after: str
+) -> None:
+    events = read_feed(app, client, f"/feed?after={after}")
+    assert events[0]["event"] == "ready"
+
+
+def test_channels_are_per_app(app: Erlen, tmp_path: Path) -> None:
     other = create_app({"TESTING": True}, instance_path=str(tmp_path / "other"))
-    with app.app_context():
-        mine = broadcaster()
-    with other.app_context():
-        assert broadcaster() is not mine
+    assert app.extensions["channels"] is not other.extensions["channels"]

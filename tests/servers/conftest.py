@@ -43,55 +43,57 @@ POLL_INTERVAL = 0.05
 STOP_TIMEOUT = 10.0
 
 
-def _gunicorn(port: int) -> list[str]:
+def _gunicorn(port: int, app: str, workers: int) -> list[str]:
     return [
         *("-m", "gunicorn", "--bind", f"{HOST}:{port}"),
-        *("--workers", "1", "--worker-class", "sync", "--timeout", "30"),
+        *("--workers", str(workers), "--worker-class", "sync", "--timeout", "30"),
         *("--graceful-timeout", "2", "--log-level", "warning"),
-        APP_PATH,
+        app,
     ]
 
 
-def _uvicorn(port: int) -> list[str]:
+def _uvicorn(port: int, app: str, workers: int) -> list[str]:
     return [
         *("-m", "uvicorn", "--host", HOST, "--port", str(port)),
         *("--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "2"),
-        APP_PATH,
+        *(("--workers", str(workers)) if workers > 1 else ()),
+        app,
     ]
 
 
-def _hypercorn(port: int) -> list[str]:
+def _hypercorn(port: int, app: str, workers: int) -> list[str]:
     return [
-        *("-m", "hypercorn", "--bind", f"{HOST}:{port}", "--workers", "1"),
+        *("-m", "hypercorn", "--bind", f"{HOST}:{port}", "--workers", str(workers)),
         *("--log-level", "WARNING", "--graceful-timeout", "2"),
-        f"asgi:{APP_PATH}",
+        f"asgi:{app}",
     ]
 
 
-def _granian(interface: str) -> Callable[[int], list[str]]:
-    def command(port: int) -> list[str]:
+def _granian(interface: str) -> Callable[[int, str, int], list[str]]:
+    def command(port: int, app: str, workers: int) -> list[str]:
         return [
             *("-m", "granian", "--interface", interface, "--host", HOST, "--port", str(port)),
-            *("--workers", "1", "--log-level", "warning"),
+            *("--workers", str(workers), "--log-level", "warning"),
             # WebSockets only under ASGI (tests/servers/test_async_servers.py uses them).
             *(("--no-ws",) if interface == "wsgi" else ()),
-            APP_PATH,
+            app,
         ]
 
     return command
 
 
-def _werkzeug(port: int) -> list[str]:
+def _werkzeug(port: int, app: str, workers: int) -> list[str]:
+    module, _, name = app.partition(":")
     code = (
         "import sys; from werkzeug.serving import run_simple;"
-        " from tests.servers.app_under_test import app;"
+        f" from {module} import {name} as app;"
         " run_simple(sys.argv[1], int(sys.argv[2]), app, threaded=True)"
     )
     return ["-c", code, HOST, str(port)]
 
 
 #: Server name -> (module that must be importable, command-line arguments after ``python``).
-SERVERS: dict[str, tuple[str, Callable[[int], list[str]]]] = {
+SERVERS: dict[str, tuple[str, Callable[[int, str, int], list[str]]]] = {
     "gunicorn": ("gunicorn", _gunicorn),
     "uvicorn": ("uvicorn", _uvicorn),
     "hypercorn": ("hypercorn", _hypercorn),
@@ -200,9 +202,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def run_server(
-    name: str, log_path: Path, extra_env: dict[str, str] | None = None
+    name: str,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+    app: str = APP_PATH,
+    workers: int = 1,
 ) -> Iterator[RunningServer]:
-    """Start server ``name`` on a free port, wait until it answers, and stop it (by PID) on
+    """Start server ``name`` on a free port, serving ``app`` (``module:name``) with ``workers``
+    worker processes, wait until it answers, and stop it (by PID, its workers with it) on
     leaving; ``extra_env`` is added to the server's environment."""
     _module, command = SERVERS[name]
     port = free_port()
@@ -212,7 +219,7 @@ def run_server(
     env.update(extra_env or {})
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, *command(port)],
+            [sys.executable, *command(port, app, workers)],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import typing as t
 
@@ -10,9 +9,9 @@ from erlen import Blueprint, abort, flash, g, redirect, render_template, request
 from erlen.sse import EventStream, ServerSentEvent
 from erlen.typing import ResponseReturnValue
 
+from . import live
 from .auth import login_required
 from .db import db
-from .live import broadcaster, parse_last_event_id
 
 bp = Blueprint("blog", __name__)
 
@@ -73,7 +72,7 @@ def create_post(title: str, body: str, author_id: int) -> sqlite3.Row:
         )
     assert cursor.lastrowid is not None
     post = get_post(cursor.lastrowid, check_author=False)
-    broadcaster().publish(post_event(post))
+    live.publish("post", post_as_json(post))
     return post
 
 
@@ -82,19 +81,13 @@ def update_post(post_id: int, title: str, body: str) -> None:
         db.connection.execute(
             "UPDATE post SET title = ?, body = ? WHERE id = ?", (title.strip(), body, post_id)
         )
-    # A page that catches up on the feed later gets the post as it is now.
-    broadcaster().revise(post_event(get_post(post_id, check_author=False)))
+    live.publish("edit", post_as_json(get_post(post_id, check_author=False)))
 
 
 def delete_post(post_id: int) -> None:
     with db.connection:
         db.connection.execute("DELETE FROM post WHERE id = ?", (post_id,))
-    broadcaster().forget(str(post_id))  # and never shown by a page that catches up
-
-
-def post_event(post: sqlite3.Row) -> ServerSentEvent:
-    """The live feed's event for a new post: its JSON, with the post's id as the event id."""
-    return ServerSentEvent(data=json.dumps(post_as_json(post)), event="post", id=str(post["id"]))
+    live.publish("delete", {"id": post_id})
 
 
 def post_as_json(post: sqlite3.Row) -> dict[str, t.Any]:
@@ -113,9 +106,10 @@ def post_as_json(post: sqlite3.Row) -> dict[str, t.Any]:
 
 @bp.get("/")
 def index() -> str:
+    # The feed's position first: what happens while the posts are read comes by the feed.
+    rendered_at = live.rendered_at()
     posts = list_posts()
-    latest = posts[0]["id"] if posts else 0
-    return render_template("blog/index.html", posts=posts, latest=latest)
+    return render_template("blog/index.html", posts=posts, rendered_at=rendered_at)
 
 
 @bp.route("/create", methods=["GET", "POST"])
@@ -162,12 +156,15 @@ def delete(post_id: int) -> ResponseReturnValue:
 
 @bp.get("/feed")
 async def feed() -> EventStream:
-    """New posts as server-sent events, for the index page's script (``static/live.js``).
+    """New, edited and deleted posts as server-sent events, for the index page's script
+    (``static/live.js``).
 
-    The page asks for the posts after the newest one it shows (``?after=``); on a reconnection
-    the browser sends the last id it received in ``Last-Event-ID``.
+    The page asks for the events after its render (``?after=``); on a reconnection the
+    browser sends the last id it received in ``Last-Event-ID``, which wins.
     """
-    after = parse_last_event_id(request.headers.get("Last-Event-ID"), request.args.get("after"))
+    after = live.parse_last_event_id(
+        request.headers.get("Last-Event-ID"), request.args.get("after")
+    )
     greeting = ServerSentEvent(data="connected", event="ready", retry=FEED_RETRY_MS)
-    events = broadcaster().listen(after, greeting=greeting)
+    events = live.listen(after, greeting=greeting)
     return EventStream(events, ping_interval=FEED_PING_INTERVAL)

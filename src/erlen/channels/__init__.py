@@ -51,6 +51,8 @@ class Backend(t.Protocol):
 
     def publish(self, channel: str, data: str) -> str: ...
 
+    def last_id(self, channel: str) -> str: ...
+
     async def apublish(self, channel: str, data: str) -> str: ...
 
     def subscribe(self, channel: str, last_id: str | None) -> AsyncIterator[Message]: ...
@@ -96,6 +98,13 @@ class Channels:
         """Send ``data`` to the subscribers of ``channel`` and keep it in its history; returns
         the message's id. Callable from any thread, with or without an event loop."""
         return self.backend.publish(channel, data)
+
+    def last_id(self, channel: str) -> str:
+        """The id of the newest message of ``channel`` (``"0"`` before the first). Use it when a
+        page is rendered from the current state: subscribing with it as ``last_id`` then
+        delivers exactly what happened after the render, even to a page that connects late or
+        to another worker. Blocks on Redis for one round trip."""
+        return self.backend.last_id(channel)
 
     async def apublish(self, channel: str, data: str) -> str:
         """:meth:`publish` for async code (it never blocks the loop)."""

@@ -68,6 +68,11 @@ class MemoryBackend:
                     self._subscribers[channel].discard(subscriber)
         return message.id
 
+    def last_id(self, channel: str) -> str:
+        with self._lock:
+            history = self._history.get(channel)
+            return history[-1].id if history else "0"
+
     async def apublish(self, channel: str, data: str) -> str:
         return self.publish(channel, data)  # never waits: no need to leave the loop
 

@@ -48,11 +48,21 @@ class RedisBackend:
         self._lock = threading.Lock()
         self._clients: dict[asyncio.AbstractEventLoop, redis.asyncio.Redis] = {}
 
-    def publish(self, channel: str, data: str) -> str:
+    def _sync_client(self) -> redis.Redis:
         with self._lock:
             if self._sync is None:
                 self._sync = redis.Redis.from_url(self._url, decode_responses=True)
-            client = self._sync
+            return self._sync
+
+    def last_id(self, channel: str) -> str:
+        try:
+            newest = self._sync_client().xrevrange(channel, count=1)
+        except redis.ConnectionError as error:
+            raise ChannelsUnavailable(channel, error) from error
+        return str(newest[0][0]) if newest else "0"
+
+    def publish(self, channel: str, data: str) -> str:
+        client = self._sync_client()
         try:
             message_id = client.xadd(
                 channel, {"data": data}, maxlen=self._history, approximate=True

@@ -1,6 +1,7 @@
-// The live feed of the index page: posts published while the page is open appear at the top.
-// The server sends them as server-sent events (see blog/live.py); EventSource reconnects by
-// itself and tells the server the last post it got, so none is missed.
+// The live feed of the index page: posts published while the page is open appear at the top,
+// edited ones change, deleted ones go. The server sends them as server-sent events (see
+// blog/live.py); EventSource reconnects by itself and tells the server the last event it got,
+// so none is missed.
 "use strict";
 
 (function () {
@@ -53,13 +54,27 @@
   source.addEventListener("post", function (event) {
     const post = JSON.parse(event.data);
     if (document.getElementById("post-" + post.id)) {
-      return;
+      return; // on the page already (rendered, or received before a reconnection)
     }
     const empty = posts.querySelector(".empty");
     if (empty) {
       empty.remove();
     }
     posts.prepend(render(post));
+  });
+  source.addEventListener("edit", function (event) {
+    const post = JSON.parse(event.data);
+    const shown = document.getElementById("post-" + post.id);
+    if (shown) {
+      shown.querySelector("h2").textContent = post.title;
+      shown.querySelector(".body").textContent = post.body;
+    }
+  });
+  source.addEventListener("delete", function (event) {
+    const shown = document.getElementById("post-" + JSON.parse(event.data).id);
+    if (shown) {
+      shown.remove();
+    }
   });
   window.addEventListener("pagehide", function () {
     source.close();
