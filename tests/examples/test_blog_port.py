@@ -21,7 +21,7 @@ FLASK_NAMES = frozenset(
     }
 )  # fmt: skip
 #: The erlen modules the page names as having no Flask counterpart.
-ERLEN_ONLY_MODULES = {"erlen.security", "erlen.sse", "erlen.typing"}
+ERLEN_ONLY_MODULES = {"erlen.channels", "erlen.security", "erlen.sse", "erlen.typing"}
 
 
 def blog_imports() -> dict[str, set[str]]:
