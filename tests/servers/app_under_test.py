@@ -312,6 +312,17 @@ def live() -> EventStream:
     return channels.event_stream("servers", last_id=last_id, ping_interval=None)
 
 
+@app.websocket("/channels/ws")
+async def live_socket() -> None:
+    """The channel over a WebSocket: ``ready`` once subscribed, then each message as
+    ``id data``."""
+    await websocket.accept()
+    subscription = channels.subscribe("servers", last_id=request.args.get("after"))
+    await websocket.send("ready")
+    async for message in subscription:
+        await websocket.send(f"{message.id} {message.data}")
+
+
 # Server-side sessions on the Redis that tests/servers/test_server_sessions_servers.py gives
 # every server it starts, with one secret key: a session of one server opens on another.
 if os.environ.get("ERLEN_SESSION_STORE_URL"):

@@ -3,11 +3,14 @@ publishes, and the server-sent event streams of clients connected to another ser
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 from support.redis_server import RedisServer
 
 from .conftest import RunningServer, run_server, skip_unless_installed
@@ -71,3 +74,44 @@ def test_a_post_on_one_server_reaches_the_streams_of_another(
 
 def _logs(*servers: RunningServer) -> str:
     return "\n".join(f"--- {server.name}\n{server.log()}" for server in servers)
+
+
+@pytest.mark.parametrize(("publisher", "listener"), [("gunicorn", "uvicorn")])
+def test_a_def_view_on_gunicorn_publishes_to_websocket_clients_on_uvicorn(
+    redis_url: str, tmp_path: Path, publisher: str, listener: str
+) -> None:
+    skip_unless_installed(publisher)
+    skip_unless_installed(listener)
+    env = {"ERLEN_CHANNELS_URL": redis_url}
+    with (
+        run_server(publisher, tmp_path / "publisher.log", env) as publishing,
+        run_server(listener, tmp_path / "listener.log", env) as listening,
+        httpx.Client(timeout=WAIT) as client,
+    ):
+        marker = client.post(f"{publishing.url}/channels/publish", content="marker").text
+        url = f"ws://{listening.host}:{listening.port}/channels/ws?after={marker}"
+
+        async def listen(sent: list[str]) -> list[list[str]]:
+            async with contextlib.AsyncExitStack() as stack:
+                sockets = [
+                    await stack.enter_async_context(
+                        websockets.connect(url, open_timeout=WAIT, close_timeout=2)
+                    )
+                    for _ in range(3)
+                ]
+                for socket in sockets:
+                    assert await asyncio.wait_for(socket.recv(), WAIT) == "ready"
+                for index in range(3):  # from gunicorn's def view, while the sockets listen
+                    response = await asyncio.to_thread(
+                        client.post, f"{publishing.url}/channels/publish", content=f"post {index}"
+                    )
+                    sent.append(response.text)
+                return [
+                    [str(await asyncio.wait_for(socket.recv(), WAIT)) for _ in range(3)]
+                    for socket in sockets
+                ]
+
+        sent: list[str] = []
+        received = asyncio.run(asyncio.wait_for(listen(sent), 4 * WAIT))
+    expected = [f"{sent[index]} post {index}" for index in range(3)]
+    assert received == [expected] * 3, _logs(publishing, listening)
