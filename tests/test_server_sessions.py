@@ -17,6 +17,7 @@ from erlen import Erlen, request, session
 from erlen.server_sessions import (
     MemoryStore,
     RedisStore,
+    ServerSessionInterface,
     ServerSessions,
     SessionStore,
     regenerate_session,
@@ -227,3 +228,18 @@ def test_redis_store_keeps_data_with_its_expiry_and_user_index(redis_url: str) -
     assert (store.load("s1"), store.load("s2"), store.load("s3")) == (None, None, b"three")
     store.delete("s3")
     assert store.load("s3") is None
+
+
+def test_an_unreachable_store_fails_the_request_not_the_worker(protocol: str) -> None:
+    app = Erlen("unreachable_store")
+    app.config["SESSION_STORE_URL"] = "redis://127.0.0.1:9/0"  # the discard port: nothing there
+    build(app)
+    client = app.test_client(asgi=protocol == "asgi")
+    interface = t.cast(ServerSessionInterface, app.session_interface)
+    signer = interface._signer(app)
+    assert signer is not None
+    client.set_cookie("session", signer.sign("an-id").decode())  # an id to look up
+    response = client.get("/whoami")
+    assert response.status_code == 500 and b"Traceback" not in response.data
+    fresh = app.test_client(asgi=protocol == "asgi")
+    assert fresh.get("/static-less-404").status_code == 404  # the app goes on serving
