@@ -93,6 +93,30 @@ def test_login_renews_the_id_so_a_planted_one_is_worthless(app: Erlen, client: E
     assert client.get("/note").text == "-"  # the old id is gone from the store
 
 
+def test_a_change_of_user_renews_the_id_without_being_asked(
+    app: Erlen, client: ErlenClient
+) -> None:
+    store = MemoryStore()
+    build(app, store)
+
+    @app.post("/plain-login/<user>")
+    def plain_login(user: str) -> str:  # as Flask-Login's login_user: the key, nothing else
+        session["_user_id"] = user
+        return "in"
+
+    client.post("/note", data="planted")
+    planted = _cookie(client)
+    client.post("/plain-login/ann")
+    after_login = _cookie(client)
+    assert after_login != planted
+    assert store.load(planted.rpartition(".")[0]) is None  # the planted id is gone
+    assert client.get("/whoami").text == "ann"
+    client.post("/note", data="same user")  # no change of user: the id stays
+    assert _cookie(client) == after_login
+    client.post("/plain-login/bob")  # another user: another id
+    assert _cookie(client) != after_login
+
+
 def test_revoking_a_user_signs_out_every_browser(app: Erlen, protocol: str) -> None:
     build(app)
     browsers = [app.test_client(asgi=protocol == "asgi") for _ in range(3)]

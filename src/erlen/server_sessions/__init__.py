@@ -6,7 +6,7 @@ admin), must hold more than a cookie can, or must not be readable by the browser
 session (the default) needs no store and suits the rest::
 
     from erlen import Erlen, session
-    from erlen.server_sessions import ServerSessions, regenerate_session, revoke_user_sessions
+    from erlen.server_sessions import ServerSessions, revoke_user_sessions
 
     app = Erlen(__name__)
     ServerSessions(app)  # SESSION_STORE_URL: memory:// (the default) or redis://host:port/db
@@ -14,8 +14,7 @@ session (the default) needs no store and suits the rest::
     @app.post("/login")
     def login() -> str:
         ...  # check the password
-        regenerate_session()  # a new id: an id known before the login is worth nothing after
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = str(user.id)  # a new user: the session gets a new id
         return "welcome"
 
     @app.post("/logout-everywhere")
@@ -25,7 +24,10 @@ session (the default) needs no store and suits the rest::
 
 The cookie has the flags of the cookie session (``SESSION_COOKIE_*``), its id is signed with
 ``SECRET_KEY`` (ids signed with a key of ``SECRET_KEY_FALLBACKS`` still open, so keys rotate as
-for the cookie session), and the store keeps a session for ``PERMANENT_SESSION_LIFETIME``. The
+for the cookie session), and the store keeps a session for ``PERMANENT_SESSION_LIFETIME``.
+When ``SESSION_USER_KEY`` changes value (a login, whoever writes it: Flask-Login does), the
+session gets a new id and the old one is deleted, so an id planted before is worthless after;
+:func:`regenerate_session` does the same for other changes of privilege. The
 ids of the sessions holding ``SESSION_USER_KEY`` (``_user_id``, the key Flask-Login uses) are
 noted per user, for :func:`revoke_user_sessions`. The store is never called on the event loop:
 under ASGI the session is opened and saved in a worker thread.
@@ -73,10 +75,12 @@ class ServerSession(SecureCookieSession):
         #: The id in the store (``None`` for a session not saved yet).
         self.sid = sid
         self.renew = False
+        #: Who the session belonged to when it was opened (``SESSION_USER_KEY``'s value).
+        self.user_at_open: t.Any = None
 
     def regenerate(self) -> None:
         """Give the session a new id when it is saved (the old one is deleted from the store),
-        keeping its data: call it on login, so that an id planted before is worthless after."""
+        keeping its data, so that an id known before is worthless after."""
         self.renew = True
         self.modified = True
 
@@ -129,7 +133,9 @@ class ServerSessionInterface(SessionInterface):
             loaded = self.serializer.loads(data.decode())
         except Exception:
             return self.session_class()
-        return self.session_class(loaded if isinstance(loaded, dict) else None, sid)
+        session = self.session_class(loaded if isinstance(loaded, dict) else None, sid)
+        session.user_at_open = dict.get(session, self.user_key(app))
+        return session
 
     def save_session(self, app: Erlen, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
@@ -151,14 +157,17 @@ class ServerSessionInterface(SessionInterface):
             return
         signer = self._signer(app)
         assert signer is not None
-        if session.renew or session.sid is None:
+        user = dict.get(session, self.user_key(app))
+        if session.renew or session.sid is None or user != session.user_at_open:
+            # A new session, or a change of user (a login, by any code, Flask-Login's too):
+            # a new id, so that an id known before the change is worthless after it.
             if session.sid is not None:
                 self.store.delete(session.sid)
             session.sid = secrets.token_urlsafe(32)
             session.renew = False
         data = self.serializer.dumps(dict(session)).encode()
         ttl = int(app.permanent_session_lifetime.total_seconds())
-        user = dict.get(session, self.user_key(app))
+        session.user_at_open = user
         self.store.save(session.sid, data, ttl, None if user is None else str(user))
         response.set_cookie(
             name,
@@ -176,8 +185,8 @@ def _interface() -> ServerSessionInterface:
 
 
 def regenerate_session() -> None:
-    """Give the current session a new id (see :meth:`ServerSession.regenerate`); call it when
-    the user signs in."""
+    """Give the current session a new id (see :meth:`ServerSession.regenerate`): for a change
+    of privilege other than a change of user (which renews the id by itself)."""
     ctx = _cv_request.get()
     if ctx is None:
         raise RuntimeError("regenerate_session() needs a request context.")
