@@ -163,6 +163,34 @@ class SessionInterface:
         _vary_cookie(response)
         return CookieAction.SET
 
+    def _layout(self, app: Erlen) -> _CookieLayout:
+        """The cookie's name, attributes and ``Set-Cookie`` format for the current settings."""
+        settings = (
+            self.get_cookie_name(app),
+            self.get_cookie_domain(app),
+            self.get_cookie_path(app),
+            self.get_cookie_secure(app),
+            self.get_cookie_httponly(app),
+            self.get_cookie_samesite(app),
+            self.get_cookie_partitioned(app),
+        )
+        return self._cached("_layouts", settings, _cookie_layout, settings)
+
+    def _cached(self, name: str, key: tuple[t.Any, ...], make: Callable[..., T], *args: t.Any) -> T:
+        """``make(*args)`` kept in this instance's cache ``name`` under ``key`` (the settings it
+        depends on, so a change at runtime takes effect); settings that keep changing empty the
+        cache rather than grow it."""
+        cache: dict[tuple[t.Any, ...], t.Any] | None = self.__dict__.get(name)
+        if cache is None:
+            cache = self.__dict__[name] = {}
+        try:
+            return t.cast(T, cache[key])
+        except KeyError:
+            if len(cache) >= 32:
+                cache.clear()
+            value = cache[key] = make(*args)
+            return value
+
     def open_session(self, app: Erlen, request: Request) -> SessionMixin | None:
         raise NotImplementedError
 
@@ -258,8 +286,7 @@ class SecureCookieSessionInterface(SessionInterface):
     serializer: t.Any = session_json_serializer
     session_class = SecureCookieSession
 
-    # Signers and cookie layouts are kept per instance, made on
-    # first use (an instance may serve many apps), in the caches "_signers" and "_layouts".
+    # Signers are kept per instance, made on first use (an instance may serve many apps).
 
     def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
         """A new itsdangerous serializer for the cookie (the session itself uses a faster signer
@@ -305,38 +332,11 @@ class SecureCookieSessionInterface(SessionInterface):
 
         return self._cached("_signers", key, self._new_signer, secret_key, fallbacks)
 
-    def _layout(self, app: Erlen) -> _CookieLayout:
-        settings = (
-            self.get_cookie_name(app),
-            self.get_cookie_domain(app),
-            self.get_cookie_path(app),
-            self.get_cookie_secure(app),
-            self.get_cookie_httponly(app),
-            self.get_cookie_samesite(app),
-            self.get_cookie_partitioned(app),
-        )
-        return self._cached("_layouts", settings, _cookie_layout, settings)
-
     def _new_signer(
         self, secret_key: str | bytes, fallbacks: t.Iterable[str | bytes] | None
     ) -> CookieSigner | URLSafeTimedSerializer:
         serializer = self._make_serializer(secret_key, fallbacks)
         return CookieSigner(serializer, self.digest_method) if _SPEEDUPS else serializer
-
-    def _cached(self, name: str, key: tuple[t.Any, ...], make: Callable[..., T], *args: t.Any) -> T:
-        """``make(*args)`` kept in this instance's cache ``name`` under ``key`` (the settings it
-        depends on, so a change at runtime takes effect); settings that keep changing empty the
-        cache rather than grow it."""
-        cache: dict[tuple[t.Any, ...], t.Any] | None = self.__dict__.get(name)
-        if cache is None:
-            cache = self.__dict__[name] = {}
-        try:
-            return t.cast(T, cache[key])
-        except KeyError:
-            if len(cache) >= 32:
-                cache.clear()
-            value = cache[key] = make(*args)
-            return value
 
     def open_session(self, app: Erlen, request: Request) -> SecureCookieSession | None:
         signer = self._signer(app)

@@ -96,20 +96,12 @@ class ServerSessionInterface(SessionInterface):
     def __init__(self, store: SessionStore | None = None, user_key: str | None = None) -> None:
         self.store: SessionStore = store if store is not None else MemoryStore()
         self._user_key = user_key
-        self._signers: dict[tuple[t.Any, ...], Signer] = {}
 
     def _signer(self, app: Erlen) -> Signer | None:
         if not app.secret_key:
             return None
-        fallbacks = app.config["SECRET_KEY_FALLBACKS"] or ()
-        key = (app.secret_key, tuple(fallbacks))
-        signer = self._signers.get(key)
-        if signer is None:
-            if len(self._signers) >= 32:
-                self._signers.clear()
-            keys = [*fallbacks, app.secret_key]  # the last key signs
-            signer = self._signers[key] = Signer(keys, salt=self.salt)
-        return signer
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)  # the last signs
+        return self._cached("_signers", (keys, self.salt), Signer, list(keys), self.salt)
 
     def user_key(self, app: Erlen) -> str:
         """The session key whose value names the signed-in user (``SESSION_USER_KEY``)."""
@@ -139,20 +131,12 @@ class ServerSessionInterface(SessionInterface):
 
     def save_session(self, app: Erlen, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
-        name = self.get_cookie_name(app)
-        options: dict[str, t.Any] = {
-            "domain": self.get_cookie_domain(app),
-            "path": self.get_cookie_path(app),
-            "secure": self.get_cookie_secure(app),
-            "httponly": self.get_cookie_httponly(app),
-            "samesite": self.get_cookie_samesite(app),
-            "partitioned": self.get_cookie_partitioned(app),
-        }
         action = self.cookie_action(app, session, response)
         if action is CookieAction.DELETE:  # emptied (logged out): gone from store and browser
             if session.sid is not None:
                 self.store.delete(session.sid)
-            response.delete_cookie(name, **options)
+            layout = self._layout(app)
+            response.delete_cookie(layout.name, **layout.options)
         if action is not CookieAction.SET:
             return
         signer = self._signer(app)
@@ -169,12 +153,9 @@ class ServerSessionInterface(SessionInterface):
         ttl = int(app.permanent_session_lifetime.total_seconds())
         session.user_at_open = user
         self.store.save(session.sid, data, ttl, None if user is None else str(user))
-        response.set_cookie(
-            name,
-            signer.sign(session.sid).decode(),
-            expires=self.get_expiration_time(app, session),
-            **options,
-        )
+        value = signer.sign(session.sid).decode()
+        expires = self.get_expiration_time(app, session)
+        response.headers.add("Set-Cookie", self._layout(app).header(value, expires))
 
 
 def _interface() -> ServerSessionInterface:
