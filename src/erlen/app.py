@@ -488,13 +488,9 @@ class Erlen(Scaffold):
     def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
         """A request context for a request built from werkzeug's
         :class:`~werkzeug.test.EnvironBuilder` arguments (path, method, data, json, headers...)."""
-        from .testing import EnvironBuilder
+        from .testing.environ import build_environ
 
-        builder = EnvironBuilder(self, *args, **kwargs)
-        try:
-            return self.request_context(builder.get_environ())
-        finally:
-            builder.close()
+        return self.request_context(build_environ(self, *args, **kwargs))
 
     def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> ErlenClient:
         """A client that sends requests to the app in-process. ``asgi=True`` drives the ASGI path

@@ -20,12 +20,11 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from .._speedups.client_cookies import add_cookies, keep_cookies, uses_cookies
 from ..background_loop import background_loop
 from ..protocols.wsgi import PRESERVE_CONTEXT_KEY, TEST_CLIENT_KEY
-from .environ import EnvironBuilder, run_asgi
+from .environ import EnvironBuilder, build_environ, run_asgi, websocket_session
 from .websocket import (
     DEFAULT_TIMEOUT,
     AsyncWebSocketSession,
     WebSocketSession,
-    websocket_scope,
 )
 
 if t.TYPE_CHECKING:
@@ -111,11 +110,7 @@ class ErlenClient(Client):
         if not uses_cookies(self):
             raise TypeError("Cookies are disabled: create the client with use_cookies=True.")
         app = self.application
-        builder = EnvironBuilder(app, *args, **kwargs)
-        try:
-            environ = builder.get_environ()
-        finally:
-            builder.close()
+        environ = build_environ(app, *args, **kwargs)
         add_cookies(self, environ)
         ctx = app.request_context(environ)
         interface = app.session_interface
@@ -218,20 +213,15 @@ class ErlenClient(Client):
 
         A refused handshake raises :class:`WebSocketRejected`; every wait is bounded by
         ``timeout`` seconds."""
-        builder = EnvironBuilder(
+        environ = build_environ(
             self.application,
             path,
             headers=headers,
             query_string=query_string,
             environ_base=self.environ_base,
         )
-        try:
-            environ = builder.get_environ()
-        finally:
-            builder.close()
         add_cookies(self, environ)
-        scope = websocket_scope(environ, subprotocols)
-        return WebSocketSession(AsyncWebSocketSession(self.application, scope, timeout))
+        return WebSocketSession(websocket_session(self.application, environ, subprotocols, timeout))
 
     def __enter__(self) -> ErlenClient:
         if self.preserve_context:
@@ -281,9 +271,5 @@ class AsyncClient:
     ) -> AsyncWebSocketSession:
         """Open a WebSocket connection to ``path`` in the running loop: ``async with
         client.websocket("/ws") as ws: await ws.send("hi")``."""
-        builder = EnvironBuilder(self.app, path, headers=headers, query_string=query_string)
-        try:
-            environ = builder.get_environ()
-        finally:
-            builder.close()
-        return AsyncWebSocketSession(self.app, websocket_scope(environ, subprotocols), timeout)
+        environ = build_environ(self.app, path, headers=headers, query_string=query_string)
+        return websocket_session(self.app, environ, subprotocols, timeout)

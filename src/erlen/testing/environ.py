@@ -12,6 +12,7 @@ from werkzeug.test import EnvironBuilder as WerkzeugEnvironBuilder
 
 from ..protocols.asgi import PRESERVE_CONTEXT_EXTENSION, call_asgi_app
 from ..protocols.wsgi import PRESERVE_CONTEXT_KEY, scope_from_environ
+from .websocket import AsyncWebSocketSession, websocket_scope
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -60,6 +61,23 @@ class EnvironBuilder(WerkzeugEnvironBuilder):
             # request as ambiguous (see erlen.protocols.screening).
             environ.pop("CONTENT_LENGTH", None)
         return environ
+
+
+def build_environ(app: Erlen, *args: t.Any, **kwargs: t.Any) -> WSGIEnvironment:
+    """The environ that :class:`EnvironBuilder` makes from these arguments (the builder's files
+    closed)."""
+    builder = EnvironBuilder(app, *args, **kwargs)
+    try:
+        return builder.get_environ()
+    finally:
+        builder.close()
+
+
+def websocket_session(
+    app: Erlen, environ: WSGIEnvironment, subprotocols: t.Iterable[str] | None, timeout: float
+) -> AsyncWebSocketSession:
+    """A WebSocket connection to the request ``environ`` describes, through ``app.asgi_app``."""
+    return AsyncWebSocketSession(app, websocket_scope(environ, subprotocols), timeout)
 
 
 async def run_asgi(app: Erlen, environ: WSGIEnvironment) -> tuple[list[bytes], str, Headers]:
