@@ -9,6 +9,7 @@ import typing as t
 
 import pytest
 from support.asgi_scopes import http_scope
+from support.channels import take
 
 from erlen import Erlen, request
 from erlen.channels import Channels, Message, SubscriberTooSlow
@@ -26,16 +27,7 @@ def _channels(**config: t.Any) -> Channels:
 
 
 async def _take(subscription: t.AsyncIterator[Message], count: int) -> list[Message]:
-    taken: list[Message] = []
-
-    async def read() -> None:
-        async for message in subscription:
-            taken.append(message)
-            if len(taken) == count:
-                break
-
-    await asyncio.wait_for(read(), WAIT)
-    return taken
+    return await take(subscription, count, WAIT)
 
 
 def test_subscribers_get_each_message_in_order_with_increasing_ids() -> None:

@@ -9,6 +9,7 @@ import threading
 import typing as t
 
 import pytest
+from support.channels import take
 from support.redis_server import RedisServer
 
 from erlen import Erlen
@@ -30,16 +31,7 @@ def _channel() -> str:
 
 
 async def _take(subscription: t.AsyncIterator[Message], count: int) -> list[Message]:
-    taken: list[Message] = []
-
-    async def read() -> None:
-        async for message in subscription:
-            taken.append(message)
-            if len(taken) == count:
-                break
-
-    await asyncio.wait_for(read(), WAIT)
-    return taken
+    return await take(subscription, count, WAIT)
 
 
 def test_messages_come_in_order_after_the_last_id(channels: Channels) -> None:

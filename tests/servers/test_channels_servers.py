@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -50,14 +51,7 @@ def _events(response: httpx.Response, count: int) -> list[tuple[str, str]]:
 def test_a_post_on_one_server_reaches_the_streams_of_another(
     redis_url: str, tmp_path: Path, publisher: str, listener: str
 ) -> None:
-    skip_unless_installed(publisher)
-    skip_unless_installed(listener)
-    env = {"ERLEN_CHANNELS_URL": redis_url}
-    with (
-        run_server(publisher, tmp_path / "publisher.log", env) as publishing,
-        run_server(listener, tmp_path / "listener.log", env) as listening,
-        httpx.Client(timeout=WAIT) as client,
-    ):
+    with _two_servers(publisher, listener, redis_url, tmp_path) as (publishing, listening, client):
         marker = client.post(f"{publishing.url}/channels/publish", content="marker").text
         headers = {"Last-Event-ID": marker}
         with client.stream("GET", f"{listening.url}/channels/live", headers=headers) as stream:
@@ -72,14 +66,11 @@ def test_a_post_on_one_server_reaches_the_streams_of_another(
     )
 
 
-def _logs(*servers: RunningServer) -> str:
-    return "\n".join(f"--- {server.name}\n{server.log()}" for server in servers)
-
-
-@pytest.mark.parametrize(("publisher", "listener"), [("gunicorn", "uvicorn")])
-def test_a_def_view_on_gunicorn_publishes_to_websocket_clients_on_uvicorn(
-    redis_url: str, tmp_path: Path, publisher: str, listener: str
-) -> None:
+@contextlib.contextmanager
+def _two_servers(
+    publisher: str, listener: str, redis_url: str, tmp_path: Path
+) -> Iterator[tuple[RunningServer, RunningServer, httpx.Client]]:
+    """Server ``publisher`` and server ``listener`` on one Redis, and an HTTP client."""
     skip_unless_installed(publisher)
     skip_unless_installed(listener)
     env = {"ERLEN_CHANNELS_URL": redis_url}
@@ -88,6 +79,18 @@ def test_a_def_view_on_gunicorn_publishes_to_websocket_clients_on_uvicorn(
         run_server(listener, tmp_path / "listener.log", env) as listening,
         httpx.Client(timeout=WAIT) as client,
     ):
+        yield publishing, listening, client
+
+
+def _logs(*servers: RunningServer) -> str:
+    return "\n".join(f"--- {server.name}\n{server.log()}" for server in servers)
+
+
+@pytest.mark.parametrize(("publisher", "listener"), [("gunicorn", "uvicorn")])
+def test_a_def_view_on_gunicorn_publishes_to_websocket_clients_on_uvicorn(
+    redis_url: str, tmp_path: Path, publisher: str, listener: str
+) -> None:
+    with _two_servers(publisher, listener, redis_url, tmp_path) as (publishing, listening, client):
         marker = client.post(f"{publishing.url}/channels/publish", content="marker").text
         url = f"ws://{listening.host}:{listening.port}/channels/ws?after={marker}"
 
