@@ -727,13 +727,13 @@ def test_routes_added_after_matching_are_seen(app: Erlen) -> None:
     def one() -> str:
         return "one"
 
-    assert app.url_map.match_static("/one", "GET") is not None
-    assert app.url_map.match_static("/two", "GET") is None
+    assert app.url_map.route_shortcuts().match_static("/one", "GET") is not None
+    assert app.url_map.route_shortcuts().match_static("/two", "GET") is None
 
     @app.route("/two")
     def two() -> str:
         return "two"
 
-    rule = app.url_map.match_static("/two", "GET")
+    rule = app.url_map.route_shortcuts().match_static("/two", "GET")
     assert rule is not None and rule.endpoint == "two"
-    assert app.url_map.match_static("/two", "POST") is None
+    assert app.url_map.route_shortcuts().match_static("/two", "POST") is None

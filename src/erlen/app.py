@@ -897,7 +897,8 @@ class Erlen(Scaffold):
         url_map = self.url_map
         websocket = request.is_websocket
         if url_map.fast_static and not websocket:
-            rule = url_map.match_static(request.path, request.method)
+            shortcuts = url_map.shortcuts or url_map.route_shortcuts()
+            rule = shortcuts.match_static(request.path, request.method)
             if rule is not None:
                 request.url_rule, request.view_args = rule, {}
                 return

@@ -35,20 +35,17 @@ class UrlMap(Map):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._ordered: list[_WerkzeugRule] = []
-        self._shortcuts: RouteShortcuts | None = None
+        #: The shortcuts for the current rules, once :meth:`route_shortcuts` made them (read it
+        #: first on the hot path: no call when it is there).
+        self.shortcuts: RouteShortcuts | None = None
         self._adapter: MapAdapter | None = None
 
     def add(self, rulefactory: RuleFactory) -> None:
         known = {id(rule) for rule in self._ordered}
         super().add(rulefactory)
         self._ordered.extend(rule for rule in self.iter_rules() if id(rule) not in known)
-        self._shortcuts = None
+        self.shortcuts = None
         self._adapter = None
-
-    def match_static(self, path: str, method: str) -> _WerkzeugRule | None:
-        """The static rule for ``path`` that allows ``method``, or ``None`` (ask werkzeug).
-        Only valid while :attr:`fast_static`."""
-        return self._shortcuts_now().match_static(path, method)
 
     def match_path(
         self, path: str, method: str, websocket: bool
@@ -57,7 +54,7 @@ class UrlMap(Map):
         :attr:`fast_static` (no rule depends on the host); a redirect it raises carries a
         placeholder host, so build redirects from an adapter bound to the request."""
         if not websocket:
-            found = self._shortcuts_now().match(path, method)
+            found = (self.shortcuts or self.route_shortcuts()).match(path, method)
             if found is not None:
                 return found
         adapter = self._adapter
@@ -65,8 +62,10 @@ class UrlMap(Map):
             adapter = self._adapter = self.bind("localhost")
         return adapter.match(path, method, return_rule=True, websocket=websocket)
 
-    def _shortcuts_now(self) -> RouteShortcuts:
-        shortcuts = self._shortcuts
+    def route_shortcuts(self) -> RouteShortcuts:
+        """The shortcuts for the current rules (made on first use after a change). Only valid
+        while :attr:`fast_static`."""
+        shortcuts = self.shortcuts
         if shortcuts is None:
-            shortcuts = self._shortcuts = RouteShortcuts(self._ordered)
+            shortcuts = self.shortcuts = RouteShortcuts(self._ordered)
         return shortcuts

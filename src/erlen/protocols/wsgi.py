@@ -17,6 +17,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
+from .._speedups.headers import header_pairs
 from ..concurrency import call_blocking, drive, iterate_on_thread_loop
 from ..ctx import RequestContext
 from ..wrappers import encode_chunk
@@ -164,7 +165,7 @@ def serve_wsgi(
     refused = screen_environ(app.config, environ)
     if refused is not None:
         response = refusal(app, refused, environ.get("wsgi.url_scheme", "http"))
-        start_response(response.status, list(response.headers))
+        start_response(response.status, list(header_pairs(response.headers)))
         return list(response.iter_encoded())
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
     method = environ.get("REQUEST_METHOD", "GET")
@@ -175,7 +176,7 @@ def serve_wsgi(
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
     if preserve is not None:
         preserve(ctx)
-    start_response(response.status, list(response.headers))
+    start_response(response.status, list(header_pairs(response.headers)))
     if outcome is Body.NONE:
         return []
     if outcome is Body.STREAMED:
