@@ -6,8 +6,9 @@ not: they never run). The contracts, with the layers of docs/design.md:
 1. No cycle: no module reaches itself through the imports of others.
 2. Only the package (``erlen/__init__.py``) imports ``erlen.app``: every other module takes
    the app as a type, so the app composes the rest and nothing depends on it.
-3. Only the app and the test clients (which drive them) import the protocol adapters
-   (``erlen.protocols``): the rest of the package never sees an environ or a scope through them.
+3. Only the app, its pipeline and the test clients (which drive them) import the protocol
+   adapters (``erlen.protocols``): the rest of the package never sees an environ or a scope
+   through them.
 4. The tools (the CLI, the test clients, the development server) are imported by the app, on
    first use, and by nothing below it but the registration of CLI groups (``Scaffold.cli``).
 5. The speedups (``erlen._speedups``) sit below everything: they import no erlen module of
@@ -39,10 +40,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("wrappers", "response_headers", "formparser", "routing", "responses", "files", "sse",
      "websockets"),
     ("ctx", "sessions", "flashing", "json", "templating", "security", "urls", "errors",
-     "views", "helpers", "lifespan", "channels", "server_sessions", "deploy_checks",
+     "views", "helpers", "lifespan", "channels", "server_sessions", "deploy_checks", "finalizing",
      "debughelpers", "scaffold", "blueprints"),
     ("protocols",),
-    ("app", ""),
+    ("app", "pipeline", ""),
     ("cli", "testing", "devserver", "flask_compat", "flask_alias"),
 )  # fmt: skip
 #: Names werkzeug documents as public despite the underscore (LocalProxy's).
@@ -51,7 +52,7 @@ TOOLS = ("erlen.cli", "erlen.testing", "erlen.devserver")
 #: Who may import what (contracts 2 to 4): importer prefixes allowed, per imported prefix.
 ALLOWED_IMPORTERS: dict[str, tuple[str, ...]] = {
     "erlen.app": ("erlen",),
-    "erlen.protocols": ("erlen.app", "erlen.protocols", "erlen.testing"),
+    "erlen.protocols": ("erlen.app", "erlen.pipeline", "erlen.protocols", "erlen.testing"),
     **{tool: ("erlen.app", *TOOLS, "erlen.scaffold", "erlen.blueprints") for tool in TOOLS},
 }
 

@@ -67,8 +67,8 @@ def test_only_the_app_and_the_test_clients_reach_the_adapters(tmp_path: Path) ->
     )
     problems = import_contracts.broken_contracts(import_contracts.graph(root))
     assert problems == [
-        "erlen.sessions imports erlen.protocols.wsgi: only erlen.app, erlen.protocols,"
-        " erlen.testing may"
+        "erlen.sessions imports erlen.protocols.wsgi: only erlen.app, erlen.pipeline,"
+        " erlen.protocols, erlen.testing may"
     ]
 
 

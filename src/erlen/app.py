@@ -18,50 +18,37 @@ from werkzeug.exceptions import (
     BadRequestKeyError,
     HTTPException,
 )
-from werkzeug.routing import BuildError, MapAdapter, RequestRedirect, WebsocketMismatch
-from werkzeug.sansio.response import Response as SansIOResponse
+from werkzeug.routing import BuildError, MapAdapter, RequestRedirect
 from werkzeug.utils import redirect as _wz_redirect
 
+from . import pipeline
 from . import typing as ft
 from ._speedups import ENABLED as _SPEEDUPS
-from .concurrency import Invoker, call_blocking, drive, is_async_callable, run_on_thread_loop
+from .concurrency import call_blocking, drive, is_async_callable, run_on_thread_loop
 from .config import DEFAULT_CONFIG, Config, environ_setting, get_debug_flag, get_load_dotenv
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .errors import handle_exception, handle_http_exception, handle_user_exception
+from .finalizing import finalize, process_response
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .lifespan import Lifecycle, LifespanFactory, serving
 from .logging import create_logger
-from .protocols.asgi import response_from_asgi_app, serve_asgi
+from .protocols.asgi import serve_asgi
 from .protocols.wsgi import request_from_environ, serve_wsgi
-from .response_headers import drop_unsafe_headers, location_value, refuse_unsafe_headers
+from .response_headers import location_value
 from .responses import response_from_value
 from .routing import Rule, UrlMap
 from .scaffold import Scaffold, find_package, package_folder, setupmethod
 from .security import (
-    SAFE_METHODS,
     DefaultHeaders,
-    add_security_headers,
-    check_cross_site,
-    screen_request,
 )
 from .sessions import SecureCookieSessionInterface, SessionInterface
-from .signals import (
-    appcontext_tearing_down,
-    has_receivers,
-    request_finished,
-    request_started,
-    send_signal,
-    websocket_finished,
-    websocket_started,
-)
 from .urls import bind_url_map, build_url
-from .websockets import UpgradeRequired, WebSocket, WebSocketDisconnect
+from .websockets import WebSocket
 from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-    from blinker import Signal
     from jinja2 import BaseLoader
 
     from .blueprints import Blueprint
@@ -584,45 +571,13 @@ class Erlen(Scaffold):
         response.allow.update(ctx.url_adapter.allowed_methods())
         return response
 
-    # --- the request pipeline -----------------------------------------------------------------
-
-    async def handle_request(
-        self, ctx: RequestContext, invoke: Invoker, _outermost: bool = True
-    ) -> tuple[Response, BaseException | None]:
-        """Run one request through the pipeline; the adapters call this with the context pushed.
-
-        Matches the URL, runs the ``before_request`` hooks and the view, hands HTTP errors and
-        exceptions to their handlers, makes the response and runs the ``after_request`` hooks.
-        Returns the response and the unhandled error (``None`` if none), which teardown
-        receives. Errors propagate when ``PROPAGATE_EXCEPTIONS`` is on (testing, debug mode).
-        """
-        # _outermost=False: the part that is Flask's full_dispatch_request (errors no handler
-        # takes propagate), run by that method. One coroutine for both: one frame per request.
-        if not self._got_first_request:  # (set once: setting goes through __setattr__)
-            self._got_first_request = True
-        request = ctx.request
-        overrides = self._overrides
-        try:
-            if _outermost and overrides and "full_dispatch_request" in overrides:
-                return await invoke(self.full_dispatch_request), None
-            try:
-                rv = await self._dispatch(ctx, invoke, request_started, self.before_request_funcs)
-                if callable(rv) and is_async_callable(rv) and not isinstance(rv, SansIOResponse):
-                    rv = await invoke(response_from_asgi_app, self, rv, request)
-            except Exception as error:
-                if overrides and "handle_user_exception" in overrides:
-                    rv = await invoke(self.handle_user_exception, error)
-                else:
-                    rv = await handle_user_exception(self, request, error, invoke)
-            if overrides and "finalize_request" in overrides:
-                return await invoke(self.finalize_request, rv), None
-            return await self._finalize(ctx, rv, invoke), None
-        except Exception as error:
-            if not _outermost:
-                raise
-            if overrides and "handle_exception" in overrides:
-                return await invoke(self.handle_exception, error), error
-            return await handle_exception(self, ctx, error, invoke), error
+    # --- the request pipeline (erlen.pipeline) ------------------------------------------------
+    # Its functions as methods: the adapters and the contexts call them on the app.
+    handle_request = pipeline.handle_request
+    handle_websocket = pipeline.handle_websocket
+    _runs_in_worker = pipeline.runs_in_worker
+    _match_request = pipeline.match_request
+    _teardown_appcontext = pipeline.teardown_appcontext
 
     # --- the pipeline's steps as Flask's methods ---------------------------------------------
     # The pipeline above runs its own async steps. Each step is also a sync method with Flask's
@@ -640,13 +595,13 @@ class Erlen(Scaffold):
         request's blueprints; a value a hook returns ends the request (it is returned)."""
         ctx = _current_request_ctx()
         hooks = self.before_request_funcs
-        return drive(self._preprocess_request(ctx.request, call_blocking, hooks))  # type: ignore[no-any-return]
+        return drive(pipeline.preprocess_request(self, ctx.request, call_blocking, hooks))  # type: ignore[no-any-return]
 
     def dispatch_request(self) -> ft.ResponseReturnValue:
         """Call the view the request matched (its return value is not a response yet); a
         routing error is raised by :meth:`raise_routing_exception`."""
         ctx = _current_request_ctx()
-        return drive(self._view_call(ctx.request, call_blocking))  # type: ignore[arg-type]
+        return drive(pipeline.view_call(self, ctx.request, call_blocking))  # type: ignore[arg-type]
 
     def finalize_request(
         self, rv: ft.ResponseReturnValue | HTTPException, from_error_handler: bool = False
@@ -654,12 +609,12 @@ class Erlen(Scaffold):
         """Make the response from a view's return value and run :meth:`process_response`. For
         the 500 answer (``from_error_handler``), an error in that is logged, not raised."""
         ctx = _current_request_ctx()
-        return drive(self._finalize(ctx, rv, call_blocking, from_error_handler))
+        return drive(finalize(self, ctx, rv, call_blocking, from_error_handler))
 
     def process_response(self, response: Response) -> Response:
         """Run the ``after_this_request`` callbacks and ``after_request`` hooks, save the
         session and send ``request_finished``; returns the response the hooks made."""
-        return drive(self._process_response(_current_request_ctx(), response, call_blocking))
+        return drive(process_response(self, _current_request_ctx(), response, call_blocking))
 
     def handle_user_exception(self, e: Exception) -> HTTPException | ft.ResponseReturnValue:
         """Handle an error raised by a hook or the view: an HTTP error goes to
@@ -711,12 +666,6 @@ class Erlen(Scaffold):
         called when the application context is popped."""
         drive(self._teardown_appcontext(call_blocking, exc))
 
-    async def _teardown_appcontext(self, invoke: Invoker, exc: BaseException | None) -> None:
-        for func in reversed(self.teardown_appcontext_funcs):
-            await invoke(func, exc)
-        if has_receivers(appcontext_tearing_down, self):
-            await send_signal(appcontext_tearing_down, self, invoke, exc=exc)
-
     def ensure_sync(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
         """``func`` as a function to call from sync code: itself when it is sync, wrapped by
         :meth:`async_to_sync` when it is async. Extensions use it to call a user's function
@@ -757,187 +706,6 @@ class Erlen(Scaffold):
         if name in OVERRIDE_POINTS:
             self._find_overrides()
 
-    async def handle_websocket(
-        self, ctx: RequestContext, invoke: Invoker
-    ) -> tuple[Response | None, BaseException | None]:
-        """Run one WebSocket connection through the pipeline: match, ``before_websocket`` hooks,
-        the handler, ``after_websocket`` hooks. Returns the response that refuses the handshake
-        (``None`` once the handler ran) and the unhandled error, as :meth:`handle_request`."""
-        if not self._got_first_request:  # (set once: setting goes through __setattr__)
-            self._got_first_request = True
-        websocket = ctx.request
-        try:
-            try:
-                hooks = self.before_websocket_funcs
-                rv = await self._dispatch(ctx, invoke, websocket_started, hooks)
-            except WebSocketDisconnect:
-                rv = None  # the client left: the handler's normal end
-            except Exception as error:
-                rv = await handle_user_exception(self, websocket, error, invoke)
-            response = None if rv is None else self.make_response(rv)
-            for name in (*websocket.blueprints, None):
-                for func in reversed(self.after_websocket_funcs.get(name, ())):
-                    response = await invoke(func, response)
-            if has_receivers(websocket_finished, self):
-                await send_signal(websocket_finished, self, invoke, response=response)
-            return response, None
-        except Exception as error:
-            return await handle_exception(self, ctx, error, invoke), error
-
-    async def _dispatch(
-        self,
-        ctx: RequestContext,
-        invoke: Invoker,
-        started: Signal,
-        hooks: dict[ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]],
-    ) -> t.Any:
-        """The part of the pipeline HTTP requests and WebSocket handshakes share: screening,
-        matching, cross-site protection, the ``started`` signal, the before-hooks, and the view
-        or handler. Returns what the hook or the view returned."""
-        request = ctx.request
-        config = self.config
-        if not ctx.routed:
-            self._match_request(ctx, screen=True)
-        if self.session_interface.blocking and ctx._session is None:
-            await self._open_session(ctx, invoke)
-        if config["CROSS_SITE_PROTECTION"] and (
-            request.method not in SAFE_METHODS or request.is_websocket
-        ):
-            await check_cross_site(self, request, invoke)
-        if started.receivers and has_receivers(started, self):
-            await send_signal(started, self, invoke)
-        preprocessors = self.url_value_preprocessors
-        overrides = self._overrides
-        if overrides and not request.is_websocket and "preprocess_request" in overrides:
-            rv = await invoke(self.preprocess_request)
-            if rv is not None:
-                return rv
-        elif (hooks and _registered_for(request, hooks)) or (
-            preprocessors and _registered_for(request, preprocessors)
-        ):
-            rv = await self._preprocess_request(request, invoke, hooks)
-            if rv is not None:
-                return rv
-        if overrides and not request.is_websocket and "dispatch_request" in overrides:
-            return await invoke(self.dispatch_request)
-        # The common cases of _view_call, without its call: a view to run, a 404 or 405.
-        error = request.routing_exception
-        if error is None and request.method != "OPTIONS":
-            rule: Rule = request.url_rule  # type: ignore[assignment]  # matched (no t.cast call)
-            return await invoke(self.view_functions[rule.endpoint], **request.view_args)  # type: ignore[arg-type]
-        if error is not None and not overrides and not isinstance(error, RequestRedirect):
-            raise error
-        return await self._view_call(request, invoke)
-
-    async def _open_session(self, ctx: RequestContext, invoke: Invoker) -> None:
-        """Open the session of an interface that does I/O (a server-side store) before anything
-        of the app runs, through the invoker: in a worker thread under ASGI, so that the loop
-        never waits for the store (a view's first ``session`` access would, on the loop)."""
-        interface = self.session_interface
-        session = await invoke(interface.open_session, self, ctx.request)
-        ctx._session = interface.make_null_session(self) if session is None else session
-
-    def _view_call(self, request: Request, invoke: Invoker) -> t.Awaitable[t.Any]:
-        """The call of the matched view (not awaited here: one coroutine less per request)."""
-        error = request.routing_exception
-        if error is not None:
-            if self._overrides or isinstance(error, RequestRedirect):
-                self.raise_routing_exception(request)
-            raise error  # what raise_routing_exception does for any other error
-        rule: Rule = request.url_rule  # type: ignore[assignment]  # matched (no t.cast call)
-        if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
-            return invoke(self.make_default_options_response)
-        view = self.view_functions[rule.endpoint]
-        return invoke(view, **request.view_args)  # type: ignore[arg-type]
-
-    def _runs_in_worker(self, ctx: RequestContext) -> bool:
-        """Whether, under ASGI, the request's pipeline runs in one worker-thread call (see
-        :class:`~erlen.concurrency.LoopHopInvoker`) rather than on the loop: when its view is
-        sync and so is a hook or teardown function that runs with it. (A sync view alone costs
-        one round trip either way, and the pipeline runs faster on the loop's thread.) Routes
-        the request to know; a request refused while routing is left to the pipeline."""
-        try:
-            self._match_request(ctx, screen=True)
-        except Exception:
-            return False
-        rule = ctx.request.url_rule
-        if rule is None:
-            return False
-        plan = self._worker_plans.get(rule.endpoint)
-        if plan is None:
-            plan = self._worker_plans[rule.endpoint] = self._plan_worker(ctx.request)
-        return plan
-
-    def _plan_worker(self, request: Request) -> bool:
-        """:meth:`_runs_in_worker` for the requests of one endpoint (the functions that run
-        with a view are known once the app serves)."""
-        view = self.view_functions.get(request.endpoint)  # type: ignore[arg-type]
-        if view is None or is_async_callable(view):
-            return False
-        if self._overrides:  # a method of the pipeline that a subclass or extension replaced
-            return True
-        names = (None, *request.blueprints)
-        functions = [
-            *(f for name in names for f in self.before_request_funcs.get(name, ())),
-            *(f for name in names for f in self.after_request_funcs.get(name, ())),
-            *(f for name in names for f in self.teardown_request_funcs.get(name, ())),
-            *self.teardown_appcontext_funcs,
-        ]
-        return any(not is_async_callable(function) for function in functions)
-
-    def _match_request(self, ctx: RequestContext, screen: bool = False) -> None:
-        """Match the URL; with ``screen``, first take the proxy headers and check the host,
-        and mark the request routed (what the pipeline needs before anything of the app)."""
-        request = ctx.request
-        if screen:
-            config = self.config
-            if config["TRUSTED_PROXIES"] or config["TRUSTED_HOSTS"]:
-                screen_request(self, request)
-            ctx.routed = True
-        url_map = self.url_map
-        websocket = request.is_websocket
-        if url_map.fast_static and not websocket:
-            shortcuts = url_map.shortcuts or url_map.route_shortcuts()
-            rule = shortcuts.match_static(request.path, request.method)
-            if rule is not None:
-                request.url_rule, request.view_args = rule, {}
-                return
-        try:
-            if url_map.fast_static:
-                try:
-                    rule, args = url_map.match_path(request.path, request.method, websocket)
-                except RequestRedirect:  # its URL needs the request's own host: match again
-                    rule, args = t.cast(MapAdapter, ctx.url_adapter).match(return_rule=True)
-            else:
-                rule, args = t.cast(MapAdapter, ctx.url_adapter).match(return_rule=True)
-            # The matchers return a new dict (copied only if one ever does not).
-            request.url_rule, request.view_args = rule, args if type(args) is dict else dict(args)
-        # Kept without its traceback: its frames would hold the request (and the caller's
-        # frames) in a cycle until the garbage collector runs.
-        except WebsocketMismatch as error:
-            request.routing_exception = (
-                error.with_traceback(None) if websocket else UpgradeRequired()
-            )
-        except HTTPException as error:
-            request.routing_exception = error.with_traceback(None)
-
-    async def _preprocess_request(
-        self,
-        request: Request,
-        invoke: Invoker,
-        hooks: dict[ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]],
-    ) -> t.Any:
-        names = (None, *reversed(request.blueprints))
-        for name in names:
-            for preprocessor in self.url_value_preprocessors.get(name, ()):
-                preprocessor(request.endpoint, request.view_args)
-        for name in names:
-            for func in hooks.get(name, ()):
-                rv = await invoke(func)
-                if rv is not None:
-                    return rv
-        return None
-
     def trap_http_exception(self, error: Exception) -> bool:
         """Whether an HTTP error should propagate like an unhandled exception (for debugging),
         per ``TRAP_HTTP_EXCEPTIONS`` and ``TRAP_BAD_REQUEST_ERRORS``."""
@@ -960,60 +728,6 @@ class Erlen(Scaffold):
         request = _cv_request.get()
         where = f" on {request.request.path} [{request.request.method}]" if request else ""
         self.logger.error(f"Exception{where}", exc_info=exc_info)
-
-    async def _finalize(
-        self, ctx: RequestContext, rv: t.Any, invoke: Invoker, from_error_handler: bool = False
-    ) -> Response:
-        """The view's (or error handler's) return value as the response, after-hooks run, its
-        headers checked (see :mod:`erlen.response_headers`)."""
-        request = ctx.request
-        response = self.make_response(rv)
-        check = drop_unsafe_headers if from_error_handler else refuse_unsafe_headers
-        if not (
-            ctx._after_request_functions
-            or (self.after_request_funcs and _registered_for(request, self.after_request_funcs))
-            or ctx._session is not None  # (ctx.session_opened, without the call)
-            or (request_finished.receivers and has_receivers(request_finished, self))
-            or self._overrides
-        ):
-            # Nothing runs after: the default headers, checked when configured, come after the
-            # check (the error page goes out in any case: drop, not refuse).
-            check(response.headers)
-            add_security_headers(self, request, response)
-            return response
-        add_security_headers(self, request, response)
-        try:
-            if "process_response" in self._overrides:
-                response = await invoke(self.process_response, response)
-            else:
-                response = await self._process_response(ctx, response, invoke)
-        except Exception:
-            if not from_error_handler:
-                raise
-            self.logger.exception("Request finalizing failed with an error while handling an error")
-        check(response.headers)
-        return response
-
-    async def _process_response(
-        self, ctx: RequestContext, response: Response, invoke: Invoker
-    ) -> Response:
-        for func in ctx._after_request_functions or ():
-            response = await invoke(func, response)
-        if self.after_request_funcs:
-            for name in (*ctx.request.blueprints, None):
-                for func in reversed(self.after_request_funcs.get(name, ())):
-                    response = await invoke(func, response)
-        if ctx.session_opened:
-            session = ctx.session
-            interface = self.session_interface
-            if not interface.is_null_session(session):
-                if interface.blocking:  # a store: not on the loop (see _open_session)
-                    await invoke(interface.save_session, self, session, response)
-                else:
-                    interface.save_session(self, session, response)
-        if request_finished.receivers and has_receivers(request_finished, self):
-            await send_signal(request_finished, self, invoke, response=response)
-        return response
 
     # --- serving ------------------------------------------------------------------------------
 
@@ -1112,12 +826,3 @@ class Erlen(Scaffold):
         options.setdefault("use_debugger", self.debug)
         options.setdefault("threaded", True)
         run_server(self, host, port, **options)
-
-
-def _registered_for(request: Request, functions: t.Mapping[ft.AppOrBlueprintKey, t.Any]) -> bool:
-    """Whether ``functions`` (hooks by blueprint name, ``None`` for the app) has any for the
-    request's blueprints or the app: hooks of other blueprints cost this request nothing."""
-    if functions.get(None):
-        return True
-    blueprints = request.blueprints
-    return bool(blueprints) and any(functions.get(name) for name in blueprints)

@@ -8,6 +8,7 @@ from types import TracebackType
 from werkzeug.exceptions import BadRequestKeyError, HTTPException, InternalServerError
 from werkzeug.routing import RoutingException
 
+from .finalizing import finalize
 from .scaffold import exception_class_and_code
 from .signals import got_request_exception, has_receivers, send_signal
 
@@ -99,4 +100,4 @@ async def handle_exception(
         server_error = await invoke(handler, server_error)
     if "finalize_request" in app._overrides:
         return t.cast("Response", await invoke(app.finalize_request, server_error, True))
-    return await app._finalize(ctx, server_error, invoke, from_error_handler=True)
+    return await finalize(app, ctx, server_error, invoke, from_error_handler=True)
