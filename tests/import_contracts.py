@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "websockets"),
     ("ctx", "sessions", "flashing", "json", "templating", "security", "urls", "errors",
      "views", "helpers", "lifespan", "channels", "server_sessions", "deploy_checks", "finalizing",
-     "debughelpers", "scaffold", "blueprints"),
+     "debughelpers", "scaffold", "template_functions", "blueprints"),
     ("protocols",),
     ("app", "pipeline", ""),
     ("cli", "testing", "devserver", "flask_compat", "flask_alias"),

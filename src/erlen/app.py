@@ -43,6 +43,7 @@ from .security import (
     DefaultHeaders,
 )
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .template_functions import TemplateFunctions
 from .urls import bind_url_map, build_url
 from .websockets import WebSocket
 from .wrappers import Request, Response
@@ -60,7 +61,6 @@ T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
 T_serving = t.TypeVar("T_serving", bound=Callable[[], t.Any])
 T_lifespan = t.TypeVar("T_lifespan", bound=Callable[..., t.Any])
 T_shell_context = t.TypeVar("T_shell_context", bound=Callable[[], dict[str, t.Any]])
-T_template_function = t.TypeVar("T_template_function", bound=Callable[..., t.Any])
 
 
 #: The pipeline's steps a subclass may override, or an extension wrap on the app, as in Flask.
@@ -88,7 +88,7 @@ def _current_request_ctx() -> RequestContext:
     return ctx
 
 
-class Erlen(Scaffold):
+class Erlen(TemplateFunctions, Scaffold):
     """The application: holds the configuration, the URL map and the registered functions,
     and is itself the callable a server runs, WSGI (``app(environ, start_response)``) or ASGI
     (``await app(scope, receive, send)``).
@@ -387,77 +387,6 @@ class Erlen(Scaffold):
     def iter_blueprints(self) -> t.Iterator[Blueprint]:
         """The registered blueprints, in registration order."""
         return iter(self.blueprints.values())
-
-    def _template_registrar(
-        self, kind: str, name: str | Callable[..., t.Any] | None
-    ) -> Callable[..., t.Any]:
-        # The decorator forms of add_template_filter/test/global; usable as @app.template_x,
-        # @app.template_x() and @app.template_x("name").
-        def register(f: T_template_function) -> T_template_function:
-            getattr(self.jinja_env, kind)[f.__name__ if not isinstance(name, str) else name] = f
-            return f
-
-        return register(name) if callable(name) else register
-
-    @t.overload
-    def template_filter(self, name: T_template_function) -> T_template_function: ...
-
-    @t.overload
-    def template_filter(
-        self, name: str | None = None
-    ) -> Callable[[T_template_function], T_template_function]: ...
-
-    @setupmethod
-    def template_filter(
-        self, name: str | T_template_function | None = None
-    ) -> T_template_function | Callable[[T_template_function], T_template_function]:
-        """Register a Jinja filter: ``@app.template_filter``, ``()`` or ``("name")``."""
-        return self._template_registrar("filters", name)
-
-    @setupmethod
-    def add_template_filter(self, f: Callable[..., t.Any], name: str | None = None) -> None:
-        """Register a Jinja filter under ``name`` (default: the function's name)."""
-        self._template_registrar("filters", name)(f)
-
-    @t.overload
-    def template_test(self, name: T_template_function) -> T_template_function: ...
-
-    @t.overload
-    def template_test(
-        self, name: str | None = None
-    ) -> Callable[[T_template_function], T_template_function]: ...
-
-    @setupmethod
-    def template_test(
-        self, name: str | T_template_function | None = None
-    ) -> T_template_function | Callable[[T_template_function], T_template_function]:
-        """Register a Jinja test: ``@app.template_test``, ``()`` or ``("name")``."""
-        return self._template_registrar("tests", name)
-
-    @setupmethod
-    def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
-        """Register a Jinja test under ``name`` (default: the function's name)."""
-        self._template_registrar("tests", name)(f)
-
-    @t.overload
-    def template_global(self, name: T_template_function) -> T_template_function: ...
-
-    @t.overload
-    def template_global(
-        self, name: str | None = None
-    ) -> Callable[[T_template_function], T_template_function]: ...
-
-    @setupmethod
-    def template_global(
-        self, name: str | T_template_function | None = None
-    ) -> T_template_function | Callable[[T_template_function], T_template_function]:
-        """Make a function available in every template: ``@app.template_global()``."""
-        return self._template_registrar("globals", name)
-
-    @setupmethod
-    def add_template_global(self, f: Callable[..., t.Any], name: str | None = None) -> None:
-        """Make ``f`` available in every template under ``name``."""
-        self._template_registrar("globals", name)(f)
 
     # --- contexts -----------------------------------------------------------------------------
 
