@@ -300,6 +300,51 @@ def test_requests_leave_no_reference_cycles(app: Erlen, path: str) -> None:
         loop.close()
 
 
+@pytest.mark.parametrize("view_kind", ["async", "sync"])
+def test_asgi_known_body_is_sent_after_teardown(view_kind: str) -> None:
+    """A server's ``send`` may copy the current context (uvicorn's keep-alive timer does): a
+    known body goes out with the request context popped, as under WSGI, so that the copy
+    does not keep the request alive until the connection's next request."""
+    import contextvars
+    import weakref
+
+    from erlen.globals import _cv_app, _cv_request
+
+    app = Erlen(__name__)
+    events: list[str] = []
+
+    async def async_index() -> str:
+        return "ok"
+
+    def sync_index() -> str:
+        return "ok"
+
+    app.add_url_rule("/", view_func=async_index if view_kind == "async" else sync_index)
+
+    @app.teardown_request
+    def teardown(error: BaseException | None) -> None:
+        events.append("teardown")
+
+    captured: list[contextvars.Context] = []
+    requests: list[weakref.ref[t.Any]] = []
+
+    @app.before_request
+    def remember() -> None:
+        requests.append(weakref.ref(request._get_current_object()))  # type: ignore[attr-defined]
+
+    async def send(message: Message) -> None:
+        events.append(message["type"])
+        captured.append(contextvars.copy_context())
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    asyncio.run(app(_scope("/"), receive, send))
+    assert events == ["teardown", "http.response.start", "http.response.body"]
+    assert all(ctx.get(_cv_request) is None and ctx.get(_cv_app) is None for ctx in captured)
+    assert requests[0]() is None  # freed while the copies live on
+
+
 # --- small WSGI bodies, read in one call ------------------------------------------------------
 
 

@@ -103,63 +103,65 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         return
     body = RequestBody(scope, receive, announced)
     ctx = RequestContext(app, request_from_scope(app.request_class, scope, body))
-    extensions = scope.get("extensions") or _NO_EXTENSIONS
-    if PRESERVE_CONTEXT_EXTENSION not in extensions and app._runs_in_worker(ctx):
-        await _serve_http_in_worker(app, ctx, body, scope, receive, send)
-        return
-    invoke = WorkerInvoker(body.read_before_async)
-    ctx.push()
+    preserve = (scope.get("extensions") or _NO_EXTENSIONS).get(PRESERVE_CONTEXT_EXTENSION)
+    # A request whose view is sync runs its pipeline, teardown included, in one worker-thread
+    # call (async hooks hop back to the loop); otherwise the pipeline runs on the loop.
+    context: contextvars.Context | None = None
+    invoke: Invoker
+    running: t.Awaitable[tuple[Response, BaseException | None, Body]]
+    if preserve is None and app._runs_in_worker(ctx):
+        invoke = LoopHopInvoker(asyncio.get_running_loop(), body.read_before_async)
+        context = contextvars.copy_context()
+        pipeline = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
+        running = run_in_context(context, drive, pipeline)
+    else:
+        invoke = WorkerInvoker(body.read_before_async)
+        running = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
     try:
-        response, error = await app.handle_request(ctx, invoke)
-    except BaseException as exc:
-        try:
-            await ctx._pop(invoke, exc)
-        finally:
-            body.close()
-        raise
-    try:
-        await _send_response(response, scope, receive, send)
-    except BaseException as exc:
-        error = error or exc
-        raise
-    finally:
-        preserve = extensions.get(PRESERVE_CONTEXT_EXTENSION)
-        if preserve is not None:
-            preserve(ctx)
-        try:
-            await ctx._pop(invoke, error)
-        finally:
-            response.close()
-            if preserve is None:  # a kept context may still read the body
-                body.close()  # read for an async view, maybe never opened as request.stream
-
-
-async def _serve_http_in_worker(
-    app: Erlen, ctx: RequestContext, body: RequestBody, scope: Scope, receive: Receive, send: Send
-) -> None:
-    """Serve a request whose view is sync: its pipeline, teardown included, runs in one
-    worker-thread call (async hooks hop back to the loop); a streamed sync body is produced in
-    one more, which runs teardown at its end."""
-    invoke = LoopHopInvoker(asyncio.get_running_loop(), body.read_before_async)
-    context = contextvars.copy_context()
-    pipeline = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
-    try:
-        response, error, outcome = await run_in_context(context, drive, pipeline)
+        response, error, outcome = await running
     except BaseException:
         body.close()
         raise
+    if preserve is not None:
+        preserve(ctx)
+    try:
+        if outcome is Body.STREAMED:  # the request context stays until the body is sent
+            await _send_streamed(ctx, invoke, context, response, error, scope, receive, send)
+        else:
+            # Popped already (as under WSGI): a server's send may copy the current context
+            # (uvicorn's keep-alive timer does), which would keep the request alive until the
+            # connection's next one, and make the garbage collector run.
+            try:
+                await _send_response(response, scope, receive, send)
+            finally:
+                response.close()
+    finally:
+        if preserve is None:  # a kept context may still read the body
+            body.close()  # read for an async view, maybe never opened as request.stream
+
+
+async def _send_streamed(
+    ctx: RequestContext,
+    invoke: Invoker,
+    context: contextvars.Context | None,
+    response: Response,
+    error: BaseException | None,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Send a body made while it is sent, then close it and pop the request context
+    (teardown): in the worker for a pipeline that ran in one (``context``), a sync generator's
+    teardown in the same worker call that produced it."""
     content = response.response
-    if outcome is Body.STREAMED and not isinstance(content, (AsyncIterable, list, tuple)):
+    if context is not None and not isinstance(content, (AsyncIterable, list, tuple)):
 
         def finish(stream_error: BaseException | None) -> None:
             _finish_in_worker(ctx, invoke, response, error or stream_error)
 
         chunks = iterate_from_worker(t.cast("t.Iterable[bytes]", content), context, finish)
-        try:
-            await _send_start(response, send)
-            await _stream(chunks, receive, send)
-        finally:
-            body.close()
+        await _send_start(response, send)
+        await _stream(chunks, receive, send)
         return
     try:
         await _send_response(response, scope, receive, send)
@@ -167,13 +169,13 @@ async def _serve_http_in_worker(
         error = error or exc
         raise
     finally:
-        try:
-            if outcome is Body.STREAMED:  # an async iterable, or a list with close callbacks
-                await run_in_context(context, _finish_in_worker, ctx, invoke, response, error)
-            else:
+        if context is not None:
+            await run_in_context(context, _finish_in_worker, ctx, invoke, response, error)
+        else:
+            try:
                 response.close()
-        finally:
-            body.close()
+            finally:
+                await ctx._pop(invoke, error)
 
 
 def _finish_in_worker(
