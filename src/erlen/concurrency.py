@@ -184,28 +184,27 @@ async def call_awaiting(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t
     return result
 
 
-async def _nothing_to_prepare() -> None:
-    pass
-
-
 class WorkerInvoker:
     """The ASGI invoker: async functions are awaited on the loop, sync ones run in the worker
-    pool. ``before_async`` is awaited first whenever async code is about to run (an ASGI
-    request's body is read there, since async code cannot block to wait for it)."""
+    pool. ``before_async``, if given, is awaited first whenever async code is about to run (an
+    ASGI request's body is read there, since async code cannot block to wait for it)."""
 
     __slots__ = ("_before_async",)
 
-    def __init__(self, before_async: Callable[[], Awaitable[None]] = _nothing_to_prepare) -> None:
+    def __init__(self, before_async: Callable[[], Awaitable[None]] | None = None) -> None:
         self._before_async = before_async
 
     async def __call__(self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        before = self._before_async
         if is_async_callable(func):
-            await self._before_async()
+            if before is not None:
+                await before()
             return await func(*args, **kwargs)
         result = await run_in_worker(func, *args, **kwargs)
         if type(result) is CoroutineType:  # a sync wrapper around an async function
             try:
-                await self._before_async()
+                if before is not None:
+                    await before()
             except BaseException:
                 result.close()
                 raise

@@ -243,7 +243,44 @@ class RequestContext(AppContext):
         if self.match_on_push and self.request.url_rule is None:
             self.app._match_request(self)
 
+    def _pop_if_nothing_runs(self) -> bool:
+        """Pop this context if doing so runs no function (no teardown function, signal
+        receiver or override: most requests), and say whether it did; if not, nothing
+        changed and :meth:`_pop` is to be awaited. Saves the pipeline a coroutine."""
+        app = self.app
+        saved = self._saved
+        previous, previous_app, entered_app = saved[-1]
+        if (
+            len(saved) == 1
+            and (
+                app.teardown_request_funcs
+                or request_tearing_down.receivers
+                or "do_teardown_request" in app._overrides
+            )
+        ) or (
+            entered_app
+            and (
+                app.teardown_appcontext_funcs
+                or appcontext_tearing_down.receivers
+                or appcontext_popped.receivers
+                or "do_teardown_appcontext" in app._overrides
+            )
+        ):
+            return False
+        saved.pop()
+        try:
+            if not saved:
+                self.request.release_resources()
+        finally:
+            _cv_request.set(previous)
+            if entered_app:
+                _cv_app.set(previous_app)
+        self._start_background_tasks()
+        return True
+
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
+        if self._pop_if_nothing_runs():
+            return
         previous, previous_app, entered_app = self._saved.pop()
         app = self.app
         if exc is not None and app.should_ignore_error(exc):
@@ -261,6 +298,9 @@ class RequestContext(AppContext):
                 await self._leave_app(invoke, exc, previous_app)
             elif entered_app:
                 _cv_app.set(previous_app)
+        self._start_background_tasks()
+
+    def _start_background_tasks(self) -> None:
         if self.background_tasks and not self._saved:
             tasks, self.background_tasks = self.background_tasks, None
             self.app.lifecycle.spawn(tasks)

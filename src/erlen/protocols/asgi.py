@@ -115,7 +115,8 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         pipeline = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
         running = run_in_context(context, drive, pipeline)
     else:
-        invoke = WorkerInvoker(body.read_before_async)
+        # (a request that announces no body has none to read before async code)
+        invoke = WorkerInvoker(body.read_before_async if announced[0] else None)
         running = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
     try:
         response, error, outcome = await running
@@ -132,7 +133,7 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             # (uvicorn's keep-alive timer does), which would keep the request alive until the
             # connection's next one, and make the garbage collector run.
             try:
-                await _send_response(response, scope, receive, send)
+                await _send_response(response, scope, receive, send, outcome is Body.NONE)
             finally:
                 response.close()
     finally:
@@ -198,8 +199,13 @@ async def _send_start(response: Response, send: Send) -> None:
     )
 
 
-async def _send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
-    no_body = sends_no_body(response, scope["method"])
+async def _send_response(
+    response: Response, scope: Scope, receive: Receive, send: Send, no_body: bool | None = None
+) -> None:
+    """Send the response; ``no_body``: whether it has none to send, if known already (see
+    :func:`~erlen.wrappers.sends_no_body`)."""
+    if no_body is None:
+        no_body = sends_no_body(response, scope["method"])
     await _send_start(response, send)
     body = response.response
     if no_body:

@@ -45,7 +45,7 @@ async def handle_in_thread(
         body = Body.NONE
     else:
         body = Body.STREAMED if _streams(response, file_wrapper) else Body.KNOWN
-    if body is not Body.STREAMED:
+    if body is not Body.STREAMED and not ctx._pop_if_nothing_runs():
         await ctx._pop(invoke, error)
     return response, error, body
 
