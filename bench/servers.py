@@ -5,11 +5,14 @@ the same run.
 
 Each server is a subprocess on 127.0.0.1 with a free port, one worker, checked with one GET
 (status and body), warmed up, loaded for a fixed duration and connection count, and stopped by
-its PID. The load generator is ``wrk`` when installed (``apt-get install wrk``), otherwise a
+its PID. With two CPUs or more (and ``taskset``), the server runs on one CPU and the load
+generator on another: left to the scheduler, the two share the CPUs differently from run to run,
+which moves the figures by a third on a 2-CPU machine (``--no-pin`` turns this off).
+The load generator is ``wrk`` when installed (``apt-get install wrk``), otherwise a
 small asyncio HTTP/1.1 keep-alive client in this file (slower, so its figures are lower).
 
     python bench/servers.py [--duration 5] [--connections 50] [--only granian-wsgi,uvicorn]
-                            [--markdown FILE]
+                            [--no-pin] [--markdown FILE]
 """
 
 from __future__ import annotations
@@ -74,6 +77,31 @@ class Server:
                 spec,
             ]  # fmt: skip
         raise ValueError(self.key)
+
+
+@dataclasses.dataclass(frozen=True)
+class Pinning:
+    """The CPU of the server and the CPU of the load generator (``None``: not pinned)."""
+
+    server: int | None = None
+    load: int | None = None
+
+    @staticmethod
+    def choose(enabled: bool) -> Pinning:
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if not enabled or len(cpus) < 2 or shutil.which("taskset") is None:
+            return Pinning()
+        return Pinning(cpus[0], cpus[1])
+
+    def describe(self) -> str:
+        if self.server is None:
+            return "server and load generator not pinned to CPUs"
+        return f"server pinned to CPU {self.server}, load generator to CPU {self.load}"
+
+
+def on_cpu(cpu: int | None) -> list[str]:
+    """The command prefix that runs a command on ``cpu`` (none for ``None``)."""
+    return [] if cpu is None else ["taskset", "-c", str(cpu)]
 
 
 def has(module: str) -> bool:
@@ -214,9 +242,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 # --- load generators --------------------------------------------------------------------------
 
 
-def wrk(port: int, duration: float, connections: int) -> tuple[float, str]:
+def wrk(port: int, duration: float, connections: int, cpu: int | None) -> tuple[float, str]:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", f"http://127.0.0.1:{port}/"]
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", f"http://127.0.0.1:{port}/"],
+        [*on_cpu(cpu), *command],
         capture_output=True,
         text=True,
         timeout=duration + 60,
@@ -264,8 +293,10 @@ async def _client(port: int, deadline: float, counts: list[int], errors: list[in
         writer.close()
 
 
-def pyload(port: int, duration: float, connections: int) -> tuple[float, str]:
+def pyload(port: int, duration: float, connections: int, cpu: int | None) -> tuple[float, str]:
     """The fallback load generator: ``connections`` keep-alive clients for ``duration`` s."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})  # this process: the load generator from now on
 
     async def main() -> tuple[int, int]:
         counts, errors = [0], [0]
@@ -280,7 +311,12 @@ def pyload(port: int, duration: float, connections: int) -> tuple[float, str]:
 
 
 def measure(
-    server: Server, target: str, duration: float, connections: int, load: t.Callable[..., t.Any]
+    server: Server,
+    target: str,
+    duration: float,
+    connections: int,
+    load: t.Callable[..., t.Any],
+    pinning: Pinning,
 ) -> tuple[float | None, str]:
     missing = missing_module(target)
     if missing:
@@ -288,7 +324,7 @@ def measure(
     port = free_port()
     env = dict(os.environ, PYTHONPATH=HERE, PYTHONDONTWRITEBYTECODE="1")
     process = subprocess.Popen(
-        server.command(target, port),
+        [*on_cpu(pinning.server), *server.command(target, port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
@@ -302,8 +338,8 @@ def measure(
             stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
             tail = stderr.strip().splitlines()[-1:] or [""]
             return None, f"n/a: {error} {tail[0][:120]}"
-        load(port, min(1.0, duration), connections)  # warm-up
-        rate, note = load(port, duration, connections)
+        load(port, min(1.0, duration), connections, pinning.load)  # warm-up
+        rate, note = load(port, duration, connections, pinning.load)
         if process.poll() is not None:
             return None, "n/a: the server died under load"
         return rate, note
@@ -320,8 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="rounds, in rotated app order")
     parser.add_argument("--only", default="", help="server keys, e.g. granian-wsgi,uvicorn")
     parser.add_argument("--python-load", action="store_true", help="never use wrk")
+    parser.add_argument("--no-pin", action="store_true", help="leave CPUs to the scheduler")
     parser.add_argument("--markdown", help="also write the tables to this file")
     args = parser.parse_args(argv)
+    pinning = Pinning.choose(not args.no_pin)
     use_wrk = shutil.which("wrk") is not None and not args.python_load
     load = wrk if use_wrk else pyload
     keep = {k for k in args.only.split(",") if k}
@@ -331,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         f" {args.connections} connections, {args.duration:g} s each after a 1 s warm-up, in"
         f" {args.rounds} rounds (app order rotated); requests/s is the median over rounds and"
         " the share is the median of each round's ratio to the raw callable. Every server runs"
-        " one worker process, started afresh for each measurement.",
+        f" one worker process, started afresh for each measurement; {pinning.describe()}.",
         "",
     ]
     for server in servers():
@@ -349,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             got: dict[str, float] = {}
             for label, target in order:
                 print(f"  {server.key} round {round_index + 1}: {label}", file=sys.stderr)
-                rate, note = measure(server, target, args.duration, args.connections, load)
+                rate, note = measure(server, target, args.duration, args.connections, load, pinning)
                 if note:
                     notes[label].append(note)
                 if rate is not None:
