@@ -303,3 +303,34 @@ async def _async_gen() -> AsyncIterator[int]:
 def test_is_async_callable(func: t.Any, expected: bool) -> None:
     assert is_async_callable(func) is expected
     assert is_async_callable(func) is expected  # the cached answer is the same
+
+
+def test_worker_invoker_prepares_before_async_code_only_when_asked() -> None:
+    """``before_async`` (an ASGI request's body read) is awaited before async code, a sync
+    wrapper's coroutine included, never before sync code; without one, async code runs as is."""
+    from erlen.concurrency import WorkerInvoker
+
+    events: list[str] = []
+
+    async def prepare() -> None:
+        events.append("prepare")
+
+    async def async_func() -> str:
+        events.append("async")
+        return "a"
+
+    def sync_func() -> str:
+        events.append("sync")
+        return "s"
+
+    def sync_wrapper() -> t.Any:
+        return async_func()
+
+    async def run(invoke: WorkerInvoker) -> list[t.Any]:
+        return [await invoke(sync_func), await invoke(async_func), await invoke(sync_wrapper)]
+
+    assert asyncio.run(run(WorkerInvoker(prepare))) == ["s", "a", "a"]
+    assert events == ["sync", "prepare", "async", "prepare", "async"]
+    events.clear()
+    assert asyncio.run(run(WorkerInvoker())) == ["s", "a", "a"]
+    assert events == ["sync", "async", "async"]

@@ -570,3 +570,39 @@ def test_isolation_between_asyncio_tasks_asgi(app: Erlen) -> None:
         assert status == 200
         assert body == {"arg": expected, "g": expected, "before": None}
     assert not has_app_context()
+
+
+def test_receivers_connected_while_serving_are_sent_on_pop(app: Erlen, client: ErlenClient) -> None:
+    """A request context pops without awaiting anything when nothing runs then; receivers
+    connected once the app serves (and teardown-time background tasks) are not missed."""
+    from erlen.signals import appcontext_popped, appcontext_tearing_down, request_tearing_down
+
+    events: list[str] = []
+
+    @app.get("/")
+    def index() -> str:
+        return "ok"
+
+    assert client.get("/").text == "ok"  # nothing connected: the quick pop
+
+    def tearing(sender: Erlen, **extra: object) -> None:
+        events.append("request_tearing_down")
+
+    def app_tearing(sender: Erlen, **extra: object) -> None:
+        events.append("appcontext_tearing_down")
+
+    def popped(sender: Erlen, **extra: object) -> None:
+        events.append("appcontext_popped")
+
+    request_tearing_down.connect(tearing, app)
+    appcontext_tearing_down.connect(app_tearing, app)
+    appcontext_popped.connect(popped, app)
+    try:
+        assert client.get("/").text == "ok"
+    finally:
+        request_tearing_down.disconnect(tearing, app)
+        appcontext_tearing_down.disconnect(app_tearing, app)
+        appcontext_popped.disconnect(popped, app)
+    assert events == ["request_tearing_down", "appcontext_tearing_down", "appcontext_popped"]
+    assert client.get("/").text == "ok"
+    assert len(events) == 3  # disconnected: nothing more
