@@ -279,8 +279,6 @@ class RequestContext(AppContext):
         return True
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
-        if self._pop_if_nothing_runs():
-            return
         previous, previous_app, entered_app = self._saved.pop()
         app = self.app
         if exc is not None and app.should_ignore_error(exc):
@@ -316,7 +314,8 @@ class RequestContext(AppContext):
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_request`` functions and restore the previous contexts."""
-        drive(self._pop(call_blocking, exc))
+        if not self._pop_if_nothing_runs():
+            drive(self._pop(call_blocking, exc))
 
     def copy(self) -> RequestContext:
         """A new context for the same request and session (for use in another thread or task)."""
