@@ -6,6 +6,7 @@ behaviour is checked through both adapters with the same test code.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,15 @@ def app() -> Erlen:
     app = Erlen("test_app")
     app.config.update(TESTING=True, SECRET_KEY="test-secret-key-with-enough-entropy-0123")
     return app
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen_heap() -> Iterator[None]:
+    """A test that starts an app as a server does freezes the heap (GC_FREEZE_ON_SERVE): the
+    next test gets it back unfrozen."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture(params=["wsgi", "asgi"])

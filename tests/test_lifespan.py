@@ -425,3 +425,48 @@ def test_async_views_under_wsgi_await_what_startup_created() -> None:
         thread.join(WAIT)
     assert answers == {"one": "HELLO ONE", "two": "HELLO TWO", "six": "HELLO SIX"}
     assert client.get("/stream/abc").text == "ABC"
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_a_server_start_freezes_the_heap(freeze: bool) -> None:
+    """A server's start of the app (the ASGI lifespan startup, a WSGI server's first request)
+    moves what exists then out of the cycle collector's way, unless GC_FREEZE_ON_SERVE is off;
+    the test client's start does not."""
+    import gc
+    import io
+
+    from werkzeug.test import EnvironBuilder
+
+    def make() -> Erlen:
+        app = Erlen(__name__)
+        app.config.update(SECRET_KEY="a-secret-key-long-enough-0123", GC_FREEZE_ON_SERVE=freeze)
+        app.add_url_rule("/", "index", lambda: "ok")
+        return app
+
+    gc.unfreeze()
+    assert make().test_client().get("/").text == "ok"
+    assert gc.get_freeze_count() == 0  # the test client is no server
+
+    environ = EnvironBuilder("/").get_environ()
+    wsgi_app = make()
+    body = wsgi_app({**environ, "wsgi.input": io.BytesIO()}, lambda *args: None)
+    assert b"".join(body) == b"ok"
+    assert (gc.get_freeze_count() > 1000) is freeze
+    gc.unfreeze()
+
+    async def lifespan() -> list[Message]:
+        sent: list[Message] = []
+        messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+        async def receive() -> Message:
+            return next(messages)
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await make().asgi_app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+        return sent
+
+    sent = asyncio.run(asyncio.wait_for(lifespan(), WAIT))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert (gc.get_freeze_count() > 1000) is freeze

@@ -74,6 +74,9 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "TRUSTED_PROXIES": 0,
     # Seconds shutdown waits for running background tasks before cancelling them.
     "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5.0,
+    # Freeze the objects that exist when a server starts the app out of the cycle collector's
+    # way (gc.freeze()): see Lifecycle.freeze_heap.
+    "GC_FREEZE_ON_SERVE": True,
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import gc
 import inspect
 import threading
 import typing as t
@@ -83,6 +84,19 @@ class Lifecycle:
                     await self._stack.aclose()
         self.started = False
 
+    def freeze_heap(self) -> None:
+        """Called when a server starts the app (its ASGI lifespan startup, a WSGI server's first
+        request), with everything set up: unless ``GC_FREEZE_ON_SERVE`` is off, collect garbage
+        once, then move every object that exists now (modules, the app, what startup made) out
+        of the cycle collector's way (:func:`gc.freeze`). Requests in flight keep objects alive
+        and make the collector run often, and each full collection would walk all of these
+        again; they live as long as the process anyway. An object frozen here that later
+        becomes part of a garbage cycle is not freed (reference counting still frees the
+        others)."""
+        if self.app.config["GC_FREEZE_ON_SERVE"]:
+            gc.collect()
+            gc.freeze()
+
     def start_for_wsgi(self, by_test_client: bool = False) -> None:
         """Start up before the first WSGI request, once per process (thread-safe). A failed
         startup raises again for every request, and is logged each time. The settings checks
@@ -112,6 +126,8 @@ class Lifecycle:
             if has_functions:
                 atexit.register(self._shutdown_for_wsgi)
             self.started = True  # (without functions: nothing to run, no loop thread either)
+            if not by_test_client:
+                self.freeze_heap()
 
     def _shutdown_for_wsgi(self) -> None:
         loop = self._loop

@@ -8,6 +8,7 @@ entry point, kept for servers that cannot be told the interface.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import os
 import time
@@ -65,6 +66,12 @@ def interface() -> dict[str, t.Any]:
     if scope is None:
         return {"interface": "wsgi", "wsgi.version": list(request.environ["wsgi.version"])}
     return {"interface": "asgi", "asgi": dict(scope.get("asgi", {}))}
+
+
+@app.get("/gc-frozen")
+def gc_frozen() -> dict[str, int]:
+    """How many objects the server's start of the app froze (GC_FREEZE_ON_SERVE)."""
+    return {"frozen": gc.get_freeze_count()}
 
 
 @app.get("/users/<int:user_id>")

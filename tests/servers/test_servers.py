@@ -35,6 +35,15 @@ def test_server_uses_the_expected_interface(server: RunningServer, http: httpx.C
         assert data["asgi"].get("version", "2.0") == expected
 
 
+def test_server_start_freezes_the_heap(http: httpx.Client) -> None:
+    """The objects that exist when a server starts the app (its lifespan startup, a WSGI
+    server's first request) are out of the cycle collector's way (GC_FREEZE_ON_SERVE)."""
+    http.get("/")  # (a WSGI server starts the app with its first request)
+    response = http.get("/gc-frozen")
+    assert response.status_code == 200
+    assert response.json()["frozen"] > 1000  # the modules and the app, at least
+
+
 def test_hello(http: httpx.Client) -> None:
     response = http.get("/")
     assert response.status_code == 200

@@ -282,6 +282,7 @@ async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
                 app.logger.exception("Startup failed")
                 await send({"type": "lifespan.startup.failed", "message": _describe(error)})
                 return
+            app.lifecycle.freeze_heap()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             try:
