@@ -1,6 +1,6 @@
 """Request headers without an exception per miss, and werkzeug's list of header pairs.
 
-Upstream: ``werkzeug.datastructures.Headers.get`` and ``__contains__`` (for
+Upstream: ``werkzeug.datastructures.Headers.__init__``, ``get`` and ``__contains__`` (for
 :class:`RequestHeaders`), ``EnvironHeaders.get``, ``__contains__`` and ``getlist`` (for
 :class:`WSGIRequestHeaders`). werkzeug answers ``get`` and ``in`` by raising and catching a
 ``KeyError`` when the header is absent, and absent headers are the common case on the hot path
@@ -55,7 +55,17 @@ class _NoRaiseOnMiss(Headers):
 
 
 class RequestHeaders(_NoRaiseOnMiss):
-    """The headers of a request that came as a list of pairs (an ASGI scope)."""
+    """The headers of a request that came as a list of pairs (an ASGI scope). A list of
+    ``str`` pairs is taken as it is: werkzeug checks each value for a line break, once per
+    pair and request, where the server's parser has already split the header lines (a value
+    with one is refused by werkzeug, kept here; a response header it reaches is refused by
+    :mod:`erlen.response_headers`)."""
+
+    def __init__(self, defaults: t.Any = None) -> None:
+        if type(defaults) is list:
+            self._list = list(defaults)  # (copied, as werkzeug does)
+        else:
+            super().__init__(defaults)
 
     def _find(self, key: str) -> str | None:
         wanted = key.lower()
