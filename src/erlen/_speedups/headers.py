@@ -69,8 +69,12 @@ class RequestHeaders(_NoRaiseOnMiss):
 
     def _find(self, key: str) -> str | None:
         wanted = key.lower()
+        if not wanted.isascii():  # (a lower-cased name may be longer: "İ" is "i̇")
+            return next((v for name, v in self._list if name.lower() == wanted), None)
+        size = len(wanted)
+        # A name of another length is no match; an ASGI server's names are lower case already.
         for name, value in self._list:
-            if name.lower() == wanted:
+            if len(name) == size and (name == wanted or name.lower() == wanted):
                 return value
         return None
 
