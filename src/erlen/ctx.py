@@ -254,18 +254,10 @@ class RequestContext(AppContext):
             len(saved) == 1
             and (
                 app.teardown_request_funcs
-                or request_tearing_down.receivers
+                or (request_tearing_down.receivers and has_receivers(request_tearing_down, app))
                 or "do_teardown_request" in app._overrides
             )
-        ) or (
-            entered_app
-            and (
-                app.teardown_appcontext_funcs
-                or appcontext_tearing_down.receivers
-                or appcontext_popped.receivers
-                or "do_teardown_appcontext" in app._overrides
-            )
-        ):
+        ) or (entered_app and self._leaving_app_has_work):
             return False
         saved.pop()
         try:
