@@ -14,11 +14,11 @@ faster one. The rules of the fence:
   imported, erlen calls the upstream callables instead (``make test`` runs the behavioural
   tests once that way).
 
-Modules: :mod:`.headers` (request headers without an exception per miss, and werkzeug's header
-list), :mod:`.response_init` (``Response.__init__``), :mod:`.dynamic_routes` and
-:mod:`.route_shortcuts` (``MapAdapter.match``), :mod:`.forms` (form body parsing),
-:mod:`.signing` (the session cookie's signature), :mod:`.cookies` (the session cookie's
-``Set-Cookie``), :mod:`.http_date` and :mod:`.proxy` (the context-local proxies).
+Modules: :mod:`.headers` (request headers without an exception per miss nor a check per value,
+and werkzeug's header list), :mod:`.response_init` (``Response.__init__``),
+:mod:`.dynamic_routes` and :mod:`.route_shortcuts` (``MapAdapter.match``), :mod:`.forms` (form
+body parsing), :mod:`.signing` (the session cookie's signature), :mod:`.cookies` (the session
+cookie's ``Set-Cookie``), :mod:`.http_date` and :mod:`.proxy` (the context-local proxies).
 """
 
 from __future__ import annotations
