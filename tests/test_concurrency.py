@@ -334,3 +334,32 @@ def test_worker_invoker_prepares_before_async_code_only_when_asked() -> None:
     events.clear()
     assert asyncio.run(run(WorkerInvoker())) == ["s", "a", "a"]
     assert events == ["sync", "async", "async"]
+
+
+def test_a_threads_own_loop_is_closed_when_the_thread_ends() -> None:
+    """Async code run from a thread without a loop (the WSGI path) gets a loop of that thread,
+    reused there and closed once the thread is gone; from a thread whose loop is running, a
+    helper thread's loop, closed at once. No loop is left for the garbage collector."""
+    from erlen.concurrency import run_on_thread_loop
+
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def grab() -> None:
+        loops.append(asyncio.get_running_loop())
+
+    def twice() -> None:
+        run_on_thread_loop(grab())
+        run_on_thread_loop(grab())
+
+    thread = threading.Thread(target=twice)
+    thread.start()
+    thread.join(10)
+    assert loops[0] is loops[1] and not loops[0].is_closed()  # reused while the thread lives
+    del thread
+    assert loops[0].is_closed()
+
+    async def from_a_running_loop() -> None:
+        run_on_thread_loop(grab())
+
+    asyncio.run(from_a_running_loop())
+    assert loops[2] is not loops[0] and loops[2].is_closed()

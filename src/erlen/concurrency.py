@@ -26,6 +26,7 @@ import functools
 import inspect
 import threading
 import typing as t
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import CoroutineType
@@ -86,10 +87,6 @@ def drive(coro: Coroutine[t.Any, t.Any, T]) -> T:
 class _ThreadLoop(threading.local):
     loop: asyncio.AbstractEventLoop | None = None
 
-    def __del__(self) -> None:
-        if self.loop is not None:
-            self.loop.close()
-
 
 _thread_loop = _ThreadLoop()
 
@@ -111,7 +108,7 @@ def run_on_thread_loop(awaitable: Awaitable[T]) -> T:
     if running is not None:
         ctx = contextvars.copy_context()
         with ThreadPoolExecutor(1) as helper:
-            call: Callable[[], T] = functools.partial(ctx.run, _run_on_own_loop, awaitable)
+            call: Callable[[], T] = functools.partial(ctx.run, _run_on_new_loop, awaitable)
             return helper.submit(call).result()
     return _run_on_own_loop(awaitable)
 
@@ -120,7 +117,20 @@ def _run_on_own_loop(awaitable: Awaitable[T]) -> T:
     loop = _thread_loop.loop
     if loop is None or loop.is_closed():
         loop = _thread_loop.loop = asyncio.new_event_loop()
+        # Closed (its selector and self-pipe released) once the thread is gone: a thread's
+        # locals are dropped without a call, and an unclosed loop waits for the garbage
+        # collector, which may finalize its sockets before it.
+        weakref.finalize(threading.current_thread(), loop.close)
     return loop.run_until_complete(awaitable)
+
+
+def _run_on_new_loop(awaitable: Awaitable[T]) -> T:
+    """For a helper thread that ends after this call."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(awaitable)
+    finally:
+        loop.close()
 
 
 def _serving_loop() -> asyncio.AbstractEventLoop | None:
