@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import typing as t
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from types import TracebackType
 
 from .concurrency import Invoker, call_blocking, drive, is_async_callable
@@ -243,22 +243,23 @@ class RequestContext(AppContext):
         if self.match_on_push and self.request.url_rule is None:
             self.app._match_request(self)
 
-    def _pop_if_nothing_runs(self) -> bool:
-        """Pop this context if doing so runs no function (no teardown function, signal
-        receiver or override: most requests), and say whether it did; if not, nothing
-        changed and :meth:`_pop` is to be awaited. Saves the pipeline a coroutine."""
+    def _leave(
+        self, invoke: Invoker, exc: BaseException | None
+    ) -> Coroutine[t.Any, t.Any, None] | None:
+        """Pop this context. ``None`` when that ran no function (most requests: no teardown
+        function, signal receiver or override), done without a coroutine; otherwise the
+        coroutine that runs them and pops, to await."""
         app = self.app
         saved = self._saved
         previous, previous_app, entered_app = saved[-1]
-        if (
-            len(saved) == 1
-            and (
-                app.teardown_request_funcs
-                or (request_tearing_down.receivers and has_receivers(request_tearing_down, app))
-                or "do_teardown_request" in app._overrides
-            )
-        ) or (entered_app and self._leaving_app_has_work):
-            return False
+        tears_down = len(saved) == 1 and bool(
+            app.teardown_request_funcs
+            or (request_tearing_down.receivers and has_receivers(request_tearing_down, app))
+            or "do_teardown_request" in app._overrides
+        )
+        leaves_app = entered_app and self._leaving_app_has_work
+        if tears_down or leaves_app:
+            return self._leave_running(invoke, exc, tears_down, leaves_app)
         saved.pop()
         try:
             if not saved:
@@ -268,27 +269,35 @@ class RequestContext(AppContext):
             if entered_app:
                 _cv_app.set(previous_app)
         self._start_background_tasks()
-        return True
+        return None
 
-    async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
+    async def _leave_running(
+        self, invoke: Invoker, exc: BaseException | None, tears_down: bool, leaves_app: bool
+    ) -> None:
         previous, previous_app, entered_app = self._saved.pop()
         app = self.app
         if exc is not None and app.should_ignore_error(exc):
             exc = None
         try:
-            if not self._saved:
+            if tears_down:
                 if "do_teardown_request" in app._overrides:
                     await invoke(app.do_teardown_request, exc)
-                elif app.teardown_request_funcs or request_tearing_down.receivers:
+                else:
                     await self._teardown_request(invoke, exc)
+            if not self._saved:
                 self.request.release_resources()
         finally:
             _cv_request.set(previous)
-            if entered_app and self._leaving_app_has_work:
+            if leaves_app:
                 await self._leave_app(invoke, exc, previous_app)
             elif entered_app:
                 _cv_app.set(previous_app)
         self._start_background_tasks()
+
+    async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
+        running = self._leave(invoke, exc)
+        if running is not None:
+            await running
 
     def _start_background_tasks(self) -> None:
         if self.background_tasks and not self._saved:
@@ -306,8 +315,9 @@ class RequestContext(AppContext):
 
     def pop(self, exc: BaseException | None = None) -> None:
         """Run the ``teardown_request`` functions and restore the previous contexts."""
-        if not self._pop_if_nothing_runs():
-            drive(self._pop(call_blocking, exc))
+        running = self._leave(call_blocking, exc)
+        if running is not None:
+            drive(running)
 
     def copy(self) -> RequestContext:
         """A new context for the same request and session (for use in another thread or task)."""

@@ -45,8 +45,10 @@ async def handle_in_thread(
         body = Body.NONE
     else:
         body = Body.STREAMED if _streams(response, file_wrapper) else Body.KNOWN
-    if body is not Body.STREAMED and not ctx._pop_if_nothing_runs():
-        await ctx._pop(invoke, error)
+    if body is not Body.STREAMED:
+        running = ctx._leave(invoke, error)
+        if running is not None:
+            await running
     return response, error, body
 
 
