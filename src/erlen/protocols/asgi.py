@@ -13,6 +13,7 @@ from ..concurrency import (
     Invoker,
     LoopHopInvoker,
     WorkerInvoker,
+    call_in_worker,
     drive,
     run_in_context,
     run_in_worker,
@@ -115,8 +116,8 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         pipeline = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
         running = run_in_context(context, drive, pipeline)
     else:
-        # (a request that announces no body has none to read before async code)
-        invoke = WorkerInvoker(body.read_before_async if announced[0] else None)
+        # (a request that announces no body has none to read before async code: the shared one)
+        invoke = WorkerInvoker(body.read_before_async) if announced[0] else call_in_worker
         running = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
     try:
         response, error, outcome = await running

@@ -168,10 +168,9 @@ def serve_wsgi(
         start_response(response.status, list(header_pairs(response.headers)))
         return list(response.iter_encoded())
     ctx = RequestContext(app, request_from_environ(app.request_class, environ))
-    method = environ.get("REQUEST_METHOD", "GET")
     file_wrapper = environ.get("wsgi.file_wrapper")
     response, error, outcome = drive(
-        handle_in_thread(app, ctx, call_blocking, method, file_wrapper)
+        handle_in_thread(app, ctx, call_blocking, ctx.request.method, file_wrapper)
     )
     preserve = environ.get(PRESERVE_CONTEXT_KEY)
     if preserve is not None:
