@@ -100,7 +100,8 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     refused, announced = screen_scope(app.config, scope)
     if refused is not None:
         response = refusal(app, refused, scope.get("scheme", "http"))
-        await _send_response(response, scope, receive, send)
+        no_body = sends_no_body(response, scope["method"])
+        await _send_response(response, scope, receive, send, no_body)
         return
     body = RequestBody(scope, receive, announced)
     ctx = RequestContext(app, request_from_scope(app.request_class, scope, body))
@@ -166,7 +167,7 @@ async def _send_streamed(
         await _stream(chunks, receive, send)
         return
     try:
-        await _send_response(response, scope, receive, send)
+        await _send_response(response, scope, receive, send, False)  # (streamed: a body)
     except BaseException as exc:
         error = error or exc
         raise
@@ -201,12 +202,10 @@ async def _send_start(response: Response, send: Send) -> None:
 
 
 async def _send_response(
-    response: Response, scope: Scope, receive: Receive, send: Send, no_body: bool | None = None
+    response: Response, scope: Scope, receive: Receive, send: Send, no_body: bool
 ) -> None:
-    """Send the response; ``no_body``: whether it has none to send, if known already (see
+    """Send the response; ``no_body``: whether it has none to send (see
     :func:`~erlen.wrappers.sends_no_body`)."""
-    if no_body is None:
-        no_body = sends_no_body(response, scope["method"])
     await _send_start(response, send)
     body = response.response
     if no_body:
