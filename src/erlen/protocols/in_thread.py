@@ -1,6 +1,6 @@
-"""One request's pipeline as a single call on one thread, teardown included unless the body is
-streamed: how a WSGI server's thread runs every request, and how a worker thread runs an ASGI
-request whose view is sync."""
+"""One request's pipeline as a single call, teardown included unless the body is streamed: how a
+WSGI server's thread runs every request, how a worker thread runs an ASGI request whose view is
+sync (both drive it in one step), and how the server's loop awaits any other ASGI request."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ async def handle_in_thread(
     file_wrapper: type | None,
 ) -> tuple[Response, BaseException | None, Body]:
     """Push ``ctx``, run the pipeline, and pop ``ctx`` (teardown) unless the body is streamed.
-    ``file_wrapper`` is the type of a body that sends a file (known, not streamed). A coroutine
-    that never suspends, for :func:`~erlen.concurrency.drive`."""
+    ``file_wrapper`` is the type of a body that sends a file (known, not streamed). On a thread
+    it never suspends (see :func:`~erlen.concurrency.drive`)."""
     ctx.push()
     try:
         response, error = await app.handle_request(ctx, invoke)
