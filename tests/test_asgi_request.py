@@ -151,10 +151,75 @@ def test_no_body_is_not_received(echo_app: Erlen, headers: list[tuple[bytes, byt
     assert (client.status, client.body, client.received) == (200, b"", 0)
 
 
-def test_sync_view_that_ignores_the_body_does_not_read_it(echo_app: Erlen) -> None:
-    body = b"x" * 100
-    client = _run(echo_app, http_scope("/untouched", _length(body)), Client(_pieces(body, 10)))
+# --- reading ahead -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", ["sync", "async"])
+def test_small_body_is_read_before_the_app_runs(app: Erlen, view: str) -> None:
+    # So a sync view reads it in its worker thread without waiting for the loop.
+    events: list[str] = []
+
+    class Recording(Client):
+        async def receive(self) -> Message:
+            events.append("receive")
+            return await super().receive()
+
+    def read() -> bytes:
+        events.append("view")
+        return request.get_data()
+
+    async def read_async() -> bytes:
+        return read()
+
+    app.add_url_rule("/", "read", read_async if view == "async" else read, methods=["POST"])
+    body = b"x" * asgi_request.PREFETCH_SIZE
+    client = _run(app, http_scope("/", _length(body)), Recording(_pieces(body, 1000)))
+    assert (client.status, client.body) == (200, body)
+    assert events == ["receive"] * 66 + ["view"]  # the body came in 66 messages
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param([_length(b"x" * (asgi_request.PREFETCH_SIZE + 1))], id="longer"),
+        pytest.param([CHUNKED], id="no-length"),
+        pytest.param([_length(b"x" * 100), (b"expect", b"100-continue")], id="expect-continue"),
+    ],
+)
+def test_sync_view_that_ignores_the_body_does_not_read_it(
+    echo_app: Erlen, headers: list[tuple[bytes, bytes]]
+) -> None:
+    # Not read ahead: a larger body, one of unknown length, one the client sends only when told.
+    body = b"x" * (asgi_request.PREFETCH_SIZE + 1)
+    client = _run(echo_app, http_scope("/untouched", *headers), Client(_pieces(body, 1000)))
     assert (client.status, client.received) == (200, 0)
+
+
+@pytest.mark.parametrize("path", ["/async", "/sync"])
+def test_limit_lowered_by_a_hook_applies_to_a_body_read_ahead(echo_app: Erlen, path: str) -> None:
+    @echo_app.before_request
+    def lower() -> None:
+        request.max_content_length = 10
+
+    body = b"x" * 11
+    client = _run(echo_app, http_scope(path, _length(body)), Client(_pieces(body, 100)))
+    assert client.status == 413
+
+
+@pytest.mark.parametrize("path", ["/sync", "/async"])
+def test_failed_read_ahead_is_raised_only_by_reading(echo_app: Erlen, path: str) -> None:
+    # The client leaves before sending its body: a view that ignores the body still runs.
+    disconnect: list[Message | None] = [{"type": "http.disconnect"}]
+    client = _run(echo_app, http_scope("/untouched", _length(b"x" * 10)), Client(disconnect))
+    assert (client.status, client.body) == (200, b"not read")
+    client = _run(echo_app, http_scope(path, _length(b"x" * 10)), Client(disconnect))
+    assert client.status == 400
+
+
+def test_stalled_read_ahead_lets_a_view_that_ignores_the_body_answer(echo_app: Erlen) -> None:
+    echo_app.config["BODY_READ_TIMEOUT"] = 0.05
+    client = _run(echo_app, http_scope("/untouched", _length(b"x" * 10)), Client([None]))
+    assert (client.status, client.body) == (200, b"not read")
 
 
 def test_multipart_upload_in_chunks(echo_app: Erlen) -> None:
@@ -272,8 +337,10 @@ def test_close_releases_a_body_never_opened(spooled: list[t.IO[bytes]]) -> None:
     # Read before an async view that ignores it: only closing the body releases the file.
     async def main() -> None:
         client = Client(_pieces(b"x" * 3000, 1000))
-        body = asgi_request.RequestBody(http_scope("/", CHUNKED), client.receive)
-        await body.load(None)
+        body = asgi_request.RequestBody(
+            http_scope("/", CHUNKED), client.receive, Erlen(__name__).config
+        )
+        await body.load(None, None)
         assert len(spooled) == 1 and not spooled[0].closed
         body.close()
 

@@ -305,15 +305,19 @@ def test_is_async_callable(func: t.Any, expected: bool) -> None:
     assert is_async_callable(func) is expected  # the cached answer is the same
 
 
-def test_worker_invoker_prepares_before_async_code_only_when_asked() -> None:
+def test_worker_invoker_prepares_before_each_kind_of_code_only_when_asked() -> None:
     """``before_async`` (an ASGI request's body read) is awaited before async code, a sync
-    wrapper's coroutine included, never before sync code; without one, async code runs as is."""
+    wrapper's coroutine included, ``before_sync`` (a small body read ahead) before sync code is
+    handed to the worker; without them, code runs as is."""
     from erlen.concurrency import WorkerInvoker
 
     events: list[str] = []
 
     async def prepare() -> None:
         events.append("prepare")
+
+    async def prepare_sync() -> None:
+        events.append("prepare sync")
 
     async def async_func() -> str:
         events.append("async")
@@ -334,6 +338,12 @@ def test_worker_invoker_prepares_before_async_code_only_when_asked() -> None:
     events.clear()
     assert asyncio.run(run(WorkerInvoker())) == ["s", "a", "a"]
     assert events == ["sync", "async", "async"]
+    events.clear()
+    assert asyncio.run(run(WorkerInvoker(prepare, prepare_sync))) == ["s", "a", "a"]
+    assert events == [
+        *("prepare sync", "sync", "prepare", "async"),
+        *("prepare sync", "prepare", "async"),
+    ]
 
 
 def test_a_threads_own_loop_is_closed_when_the_thread_ends() -> None:

@@ -197,12 +197,19 @@ async def call_awaiting(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t
 class WorkerInvoker:
     """The ASGI invoker: async functions are awaited on the loop, sync ones run in the worker
     pool. ``before_async``, if given, is awaited first whenever async code is about to run (an
-    ASGI request's body is read there, since async code cannot block to wait for it)."""
+    ASGI request's body is read there, since async code cannot block to wait for it), and
+    ``before_sync`` whenever sync code is about to be handed to the worker (a small body is
+    read there, so that the worker does not wait for the loop to read it)."""
 
-    __slots__ = ("_before_async",)
+    __slots__ = ("_before_async", "_before_sync")
 
-    def __init__(self, before_async: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        before_async: Callable[[], Awaitable[None]] | None = None,
+        before_sync: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._before_async = before_async
+        self._before_sync = before_sync
 
     async def __call__(self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
         before = self._before_async
@@ -210,6 +217,8 @@ class WorkerInvoker:
             if before is not None:
                 await before()
             return await func(*args, **kwargs)
+        if self._before_sync is not None:
+            await self._before_sync()
         result = await run_in_worker(func, *args, **kwargs)
         if type(result) is CoroutineType:  # a sync wrapper around an async function
             try:

@@ -103,7 +103,7 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         no_body = sends_no_body(response, scope["method"])
         await _send_response(response, scope, receive, send, no_body)
         return
-    body = RequestBody(scope, receive, announced)
+    body = RequestBody(scope, receive, app.config, announced)
     ctx = RequestContext(app, request_from_scope(app.request_class, scope, body))
     preserve = (scope.get("extensions") or _NO_EXTENSIONS).get(PRESERVE_CONTEXT_EXTENSION)
     # A request whose view is sync runs its pipeline, teardown included, in one worker-thread
@@ -113,12 +113,17 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     running: t.Awaitable[tuple[Response, BaseException | None, Body]]
     if preserve is None and app._runs_in_worker(ctx):
         invoke = LoopHopInvoker(asyncio.get_running_loop(), body.read_before_async)
+        if announced[0]:
+            await body.prefetch()
         context = contextvars.copy_context()
         pipeline = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
         running = run_in_context(context, drive, pipeline)
     else:
-        # (a request that announces no body has none to read before async code: the shared one)
-        invoke = WorkerInvoker(body.read_before_async) if announced[0] else call_in_worker
+        # (a request that announces no body has none to read: the shared one)
+        if announced[0]:
+            invoke = WorkerInvoker(body.read_before_async, body.prefetch)
+        else:
+            invoke = call_in_worker
         running = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
     try:
         response, error, outcome = await running

@@ -9,7 +9,12 @@ import sys
 import tempfile
 import typing as t
 
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge, RequestTimeout
+from werkzeug.exceptions import (
+    ClientDisconnected,
+    HTTPException,
+    RequestEntityTooLarge,
+    RequestTimeout,
+)
 
 from .._speedups.headers import header_pairs
 from .chunk_reader import ChunkReader
@@ -21,6 +26,7 @@ if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.datastructures import Headers
 
+    from ..config import Config
     from ..typing import Message, Receive, Scope
     from ..wrappers import Request
 
@@ -36,6 +42,10 @@ SPOOL_SIZE = 4 * 1024 * 1024
 # client sending tiny messages cannot make the per-object overhead outgrow the body.
 _SMALL_CHUNK = 8 * 1024
 _PIECE_SIZE = 64 * 1024
+
+#: A body announced with a length up to this is read on the loop before the app runs (see
+#: :meth:`RequestBody.prefetch`): sync code then reads it without waiting on the loop.
+PREFETCH_SIZE = 64 * 1024
 
 
 class FileChunks:
@@ -73,22 +83,41 @@ class FileChunks:
 class RequestBody:
     """The body of one ASGI request, read from ``receive`` with the size limit applied.
 
-    Sync code (in a worker thread) reads it on demand. Async code cannot block the loop to wait
-    for it, so the request's invoker calls :meth:`read_before_async` before an async view or hook
-    runs.
+    A small body of known length is read ahead (:meth:`prefetch`). Otherwise sync code (in a
+    worker thread) reads it on demand, and async code, which cannot block the loop to wait for
+    it, has it read first: the request's invoker calls :meth:`read_before_async` before an async
+    view or hook runs.
     """
 
-    __slots__ = ("_announced", "_buffer", "_loop", "_receive", "_scope", "request")
+    __slots__ = (
+        "_announced",
+        "_buffer",
+        "_config",
+        "_held",
+        "_loop",
+        "_receive",
+        "_scope",
+        "request",
+    )
 
     def __init__(
-        self, scope: Scope, receive: Receive, announced: tuple[bool, int | None] | None = None
+        self,
+        scope: Scope,
+        receive: Receive,
+        config: Config,
+        announced: tuple[bool, int | None] | None = None,
     ) -> None:
-        """``announced``: whether the headers announce a body, and its length if known (as
-        :func:`~erlen.protocols.screening.screen_scope` found); read from them if not given."""
+        """``config``: the app's, for :meth:`prefetch`; ``announced``: whether the headers
+        announce a body, and its length if known (as
+        :func:`~erlen.protocols.screening.screen_scope` found), read from them if not given."""
         self._scope = scope
+        self._config = config
         self._receive = receive
         self._announced = announced
         self._buffer: t.IO[bytes] | None = None
+        # What a prefetch leaves for the first reader: the failure to raise, or the length to
+        # check against the limit in force then.
+        self._held: HTTPException | int | None = None
         self._loop = asyncio.get_running_loop()
         self.request: Request | None = None
 
@@ -104,9 +133,50 @@ class RequestBody:
         """Whether a body is announced and not read yet."""
         return self._buffer is None and self._content_length()[0]
 
-    async def load(self, limit: int | None) -> None:
+    async def prefetch(self) -> None:
+        """Before sync code is handed to a worker thread: read the body now, on the loop, if its
+        announced length is at most :data:`PREFETCH_SIZE` and the app's ``MAX_CONTENT_LENGTH``,
+        and the client does not wait for a go-ahead (``Expect: 100-continue``). A sync view that
+        reads it then does not wait for the loop (two thread switches), and a slow client holds
+        no worker thread. What reading would raise (a stall, a disconnect, the size limit in
+        force at the read) is raised by the first read, as if it were read then."""
+        announced, length = self._content_length()
+        if (
+            self._buffer is not None
+            or not announced
+            or length is None
+            or length > PREFETCH_SIZE
+            or any(name == b"expect" for name, _value in self._scope["headers"])
+        ):
+            return
+        config = self._config
+        limit = config["MAX_CONTENT_LENGTH"]
+        if limit is not None and length > limit:
+            return  # refused unread by the first read
+        try:
+            await self.load(limit, config["BODY_READ_TIMEOUT"])
+        except HTTPException as error:  # ClientDisconnected is one
+            self._held = error.with_traceback(None)
+            return
+        buffer = t.cast(t.IO[bytes], self._buffer)
+        self._held = buffer.seek(0, io.SEEK_END)  # (a server may deliver more than announced)
+        buffer.seek(0)
+
+    def _release_held(self, limit: int | None) -> None:
+        """Raise what the prefetch found, for the first read: its failure, or a 413 when the
+        body is over the limit now in force."""
+        held, self._held = self._held, None
+        if isinstance(held, HTTPException):
+            raise held
+        if limit is not None and held is not None and held > limit:
+            if self._buffer is not None:
+                self._buffer.close()
+            self._buffer = io.BytesIO()  # what later reads see, as after a failed read
+            raise RequestEntityTooLarge()
+
+    async def load(self, limit: int | None, timeout: float | None) -> None:
         """Read the whole body (once); 413 when it is, or turns out to be, over ``limit``, 408
-        when it stalls for longer than the request's ``body_read_timeout``."""
+        when it stalls for longer than ``timeout`` seconds."""
         if self._buffer is not None:
             return
         announced, length = self._content_length()
@@ -115,7 +185,6 @@ class RequestBody:
             return
         if limit is not None and length is not None and length > limit:
             raise RequestEntityTooLarge()
-        timeout = self.request.body_read_timeout if self.request is not None else None
         task = asyncio.current_task() if timeout is not None else None
         # A stall timeout cancels the task; Task.uncancel() (3.11+) tells that apart from a
         # cancellation from outside. 3.10 uses asyncio.wait_for: a task per message.
@@ -211,14 +280,25 @@ class RequestBody:
                 running = None
             if running is self._loop:
                 raise RuntimeError("The request body was not read before this async code ran.")
-            asyncio.run_coroutine_threadsafe(self.load(limit), self._loop).result()
+            loading = self.load(limit, self._timeout())
+            asyncio.run_coroutine_threadsafe(loading, self._loop).result()
+        elif self._held is not None:
+            self._release_held(limit)
         assert self._buffer is not None
         return self._buffer
 
     async def read_before_async(self) -> None:
         """Read the body now (within the request's limit), if it is still to come."""
-        if self._buffer is None and self.request is not None and self.pending:
-            await self.load(self.request.max_content_length)
+        request = self.request
+        if request is None:
+            return
+        if self._held is not None:
+            self._release_held(request.max_content_length)
+        elif self.pending:
+            await self.load(request.max_content_length, self._timeout())
+
+    def _timeout(self) -> float | None:
+        return self.request.body_read_timeout if self.request is not None else None
 
     def close(self) -> None:
         """Release the body (its temporary file, when spooled) and the request; for the end of
