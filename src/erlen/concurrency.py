@@ -239,12 +239,14 @@ class LoopHopInvoker:
     """The ASGI invoker of a pipeline driven in a worker thread (a request whose view is sync):
     sync functions are called in place, so a request of sync hooks and a sync view costs one
     worker round trip in all; async ones hop to the server's loop, the worker waiting for them,
-    after ``before_async`` (the body reads itself there)."""
+    after ``before_async`` if given (the body reads itself there)."""
 
     __slots__ = ("_before_async", "_loop")
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, before_async: Callable[[], Awaitable[None]]
+        self,
+        loop: asyncio.AbstractEventLoop,
+        before_async: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._loop = loop
         self._before_async = before_async
@@ -260,11 +262,12 @@ class LoopHopInvoker:
         return asyncio.run_coroutine_threadsafe(self._after_prepare(coro), self._loop).result()
 
     async def _after_prepare(self, coro: Coroutine[t.Any, t.Any, T]) -> T:
-        try:
-            await self._before_async()
-        except BaseException:
-            coro.close()
-            raise
+        if self._before_async is not None:
+            try:
+                await self._before_async()
+            except BaseException:
+                coro.close()
+                raise
         return await coro
 
 

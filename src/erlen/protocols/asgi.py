@@ -103,7 +103,8 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         no_body = sends_no_body(response, scope["method"])
         await _send_response(response, scope, receive, send, no_body)
         return
-    body = RequestBody(scope, receive, app.config, announced)
+    # (a request that announces no body has none to read)
+    body = RequestBody(scope, receive, app.config, announced) if announced[0] else None
     ctx = RequestContext(app, request_from_scope(app.request_class, scope, body))
     preserve = (scope.get("extensions") or _NO_EXTENSIONS).get(PRESERVE_CONTEXT_EXTENSION)
     # A request whose view is sync runs its pipeline, teardown included, in one worker-thread
@@ -112,23 +113,26 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     invoke: Invoker
     running: t.Awaitable[tuple[Response, BaseException | None, Body]]
     if preserve is None and app._runs_in_worker(ctx):
-        invoke = LoopHopInvoker(asyncio.get_running_loop(), body.read_before_async)
-        if announced[0]:
+        loop = asyncio.get_running_loop()
+        if body is not None:
+            invoke = LoopHopInvoker(loop, body.read_before_async)
             await body.prefetch()
+        else:
+            invoke = LoopHopInvoker(loop)
         context = contextvars.copy_context()
         pipeline = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
         running = run_in_context(context, drive, pipeline)
     else:
-        # (a request that announces no body has none to read: the shared one)
-        if announced[0]:
+        if body is not None:
             invoke = WorkerInvoker(body.read_before_async, body.prefetch)
         else:
-            invoke = call_in_worker
+            invoke = call_in_worker  # (shared)
         running = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
     try:
         response, error, outcome = await running
     except BaseException:
-        body.close()
+        if body is not None:
+            body.close()
         raise
     if preserve is not None:
         preserve(ctx)
@@ -144,7 +148,7 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             finally:
                 response.close()
     finally:
-        if preserve is None:  # a kept context may still read the body
+        if preserve is None and body is not None:  # a kept context may still read the body
             body.close()  # read for an async view, maybe never opened as request.stream
 
 

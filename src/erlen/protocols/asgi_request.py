@@ -367,15 +367,19 @@ def environ_from_scope(scope: Scope, body: RequestBody | None) -> WSGIEnvironmen
     return environ
 
 
-def request_from_scope(request_class: type[Request], scope: Scope, body: RequestBody) -> Request:
-    """Build a request from an ASGI HTTP scope; headers are decoded on first use."""
+def request_from_scope(
+    request_class: type[Request], scope: Scope, body: RequestBody | None
+) -> Request:
+    """Build a request from an ASGI HTTP scope, with its body (``None``: none announced);
+    headers are decoded on first use."""
     request = request_class(
         *request_fields(scope),
-        body=body.open,
+        body=body.open if body is not None else None,
         environ=lambda: environ_from_scope(scope, body),
         scope=scope,
     )
-    body.request = request
+    if body is not None:
+        body.request = request
     return request
 
 
