@@ -16,6 +16,8 @@ from jinja2 import BaseLoader, FileSystemLoader, Template, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
 from markupsafe import Markup
 
+from ._speedups import ENABLED as _SPEEDUPS
+from ._speedups.template_context import FastContextTemplate
 from .globals import _cv_app, _cv_request, current_app, g, session
 from .signals import (
     before_render_template,
@@ -75,6 +77,8 @@ class DispatchingJinjaLoader(BaseLoader):
 
 class Environment(BaseEnvironment):
     """The app's Jinja environment (``app.jinja_env``)."""
+
+    template_class = FastContextTemplate if _SPEEDUPS else Template
 
     def __init__(self, app: Erlen, **options: t.Any) -> None:
         if "loader" not in options:

@@ -32,6 +32,7 @@ print(json.dumps({
     "routes": app.url_map.fast_static,
     "signer": type(signer).__name__,
     "http_date": provider._http_date.__module__,
+    "template": app.jinja_env.template_class.__name__,
 }))
 """
 
@@ -58,6 +59,7 @@ def test_off_means_upstream_everywhere(value: str) -> None:
         "routes": False,
         "signer": "URLSafeTimedSerializer",
         "http_date": "werkzeug.http",
+        "template": "Template",
     }
 
 
@@ -71,4 +73,5 @@ def test_on_by_default(value: str | None) -> None:
         "routes": True,
         "signer": "CookieSigner",
         "http_date": "erlen._speedups.http_date",
+        "template": "FastContextTemplate",
     }

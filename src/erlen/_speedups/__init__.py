@@ -1,8 +1,8 @@
 """The code that replaces a dependency's own for speed, fenced in one package.
 
-erlen is built on werkzeug and itsdangerous and keeps their behaviour. Where a benchmark showed
-one of their functions to be a cost on every request (bench/RESULTS.md), this package holds a
-faster one. The rules of the fence:
+erlen is built on werkzeug, itsdangerous and Jinja2 and keeps their behaviour. Where a benchmark
+showed one of their functions to be a cost on every request (bench/RESULTS.md), this package
+holds a faster one. The rules of the fence:
 
 - each module's docstring names the upstream callable it must agree with, and a property-based
   test in ``tests/speedups/`` proves it agrees, with the upstream callable as the oracle;
@@ -18,7 +18,8 @@ Modules: :mod:`.headers` (request headers without an exception per miss nor a ch
 and werkzeug's header list), :mod:`.response_init` (``Response.__init__``),
 :mod:`.dynamic_routes` and :mod:`.route_shortcuts` (``MapAdapter.match``), :mod:`.forms` (form
 body parsing), :mod:`.signing` (the session cookie's signature), :mod:`.cookies` (the session
-cookie's ``Set-Cookie``), :mod:`.http_date` and :mod:`.proxy` (the context-local proxies).
+cookie's ``Set-Cookie``), :mod:`.http_date` and :mod:`.proxy` (the context-local proxies),
+:mod:`.template_context` (Jinja2's ``Template.new_context``).
 """
 
 from __future__ import annotations
