@@ -128,7 +128,9 @@ async def dispatch(
     if config["CROSS_SITE_PROTECTION"] and (
         request.method not in SAFE_METHODS or request.is_websocket
     ):
-        await check_cross_site(app, request, invoke)
+        checking = check_cross_site(app, request, invoke)
+        if checking is not None:
+            await checking
     if started.receivers and has_receivers(started, app):
         await send_signal(started, app, invoke)
     preprocessors = app.url_value_preprocessors

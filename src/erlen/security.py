@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import typing as t
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from urllib.parse import urlsplit
 
 from werkzeug.exceptions import BadRequest, Forbidden
@@ -49,16 +49,19 @@ def cross_site_exempt(view_or_blueprint: ExemptT) -> ExemptT:
     return view_or_blueprint
 
 
-async def check_cross_site(app: Erlen, request: Request, invoke: Invoker) -> None:
-    """Refuse (403) an unsafe request that a browser sent from another site (and, in
-    ``CSRF_TOKEN_CHECK`` mode, one without the session's token)."""
+def check_cross_site(
+    app: Erlen, request: Request, invoke: Invoker
+) -> Coroutine[t.Any, t.Any, t.Any] | None:
+    """Refuse (403) an unsafe request that a browser sent from another site. In
+    ``CSRF_TOKEN_CHECK`` mode, returns the check of the session's token, to await (``None``
+    otherwise: most requests need no coroutine)."""
     # A WebSocket handshake is a GET, but a cross-site one could act as the user.
     if (request.method in SAFE_METHODS and not request.is_websocket) or _is_exempt(app, request):
-        return
+        return None
     headers = request.headers
     origin = headers.get("Origin")
     if origin is not None and origin in app.config["TRUSTED_ORIGINS"]:
-        return
+        return None
     fetch_site = headers.get("Sec-Fetch-Site")
     if fetch_site is not None:
         if fetch_site not in ("same-origin", "none"):
@@ -68,7 +71,8 @@ async def check_cross_site(app: Erlen, request: Request, invoke: Invoker) -> Non
     if app.config["CSRF_TOKEN_CHECK"]:
         # Through the invoker: the token may be a form field, and reading the body blocks (in a
         # worker thread under ASGI, where the loop cannot wait for it).
-        await invoke(_check_token, request)
+        return invoke(_check_token, request)
+    return None
 
 
 def _is_exempt(app: Erlen, request: Request) -> bool:
@@ -76,8 +80,9 @@ def _is_exempt(app: Erlen, request: Request) -> bool:
     view = app.view_functions.get(endpoint) if endpoint is not None else None
     if getattr(view, "cross_site_exempt", False):
         return True
-    return any(
-        getattr(app.blueprints.get(name), "cross_site_exempt", False) for name in request.blueprints
+    blueprints = request.blueprints
+    return bool(blueprints) and any(
+        getattr(app.blueprints.get(name), "cross_site_exempt", False) for name in blueprints
     )
 
 
