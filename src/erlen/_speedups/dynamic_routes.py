@@ -92,6 +92,17 @@ class DynamicRoutes:
         #: False when a rule of the map makes matching depend on more than the path's segments
         #: (then :meth:`match` always leaves it to werkzeug).
         self.usable = all(map(self._add, rules))
+        # What _fitting tries, per bucket and first segment: the rules starting with that
+        # literal, then those starting with a converter (the None entry, for any other first
+        # segment), in the order of the map.
+        self._candidates = {
+            count: {
+                first: tuple(patterns) + (() if first is None else tuple(by_first.get(None, ())))
+                for first, patterns in (by_first | {None: by_first.get(None, [])}).items()
+            }
+            for count, by_first in self._buckets.items()
+        }
+        self._final = _FINAL in self._buckets
 
     def _add(self, rule: Rule) -> bool:
         if rule.build_only:  # werkzeug never matches these
@@ -115,13 +126,13 @@ class DynamicRoutes:
     def _fitting(self, segments: list[str], count: int) -> list[tuple[_Pattern, list[str]]]:
         """The rules of bucket ``count`` that fit ``segments``, with their converters' text."""
         found = []
-        by_first = self._buckets.get(count)
-        if by_first is not None:
-            for first in (segments[1], None):
-                for pattern in by_first.get(first, ()):
-                    values = pattern.values(segments)
-                    if values is not None:
-                        found.append((pattern, values))
+        table = self._candidates.get(count)
+        if table is not None:
+            candidates = table.get(segments[1])
+            for pattern in table[None] if candidates is None else candidates:
+                values = pattern.values(segments)
+                if values is not None:
+                    found.append((pattern, values))
         return found
 
     def match(self, path: str, method: str) -> tuple[Rule, dict[str, t.Any]] | None:
@@ -133,7 +144,7 @@ class DynamicRoutes:
         if count < 2:
             return None
         found = self._fitting(segments, count)
-        if _FINAL in self._buckets:
+        if self._final:
             found += self._fitting(segments, _FINAL)
         if not found:
             return None
