@@ -531,3 +531,39 @@ def test_receivers_for_another_app_and_connections_after_requests(
         request_started.disconnect(for_other)
         request_started.disconnect(for_app)
     assert not has_receivers(request_started, other)
+
+
+def test_receivers_for_any_sender_reach_apps_made_before_and_after() -> None:
+    """Each app's set of signals with receivers follows connections for any sender, whether
+    the app existed when they connected or was made after."""
+    from erlen.signals import has_receivers
+
+    before = Erlen("before")
+    calls: list[str] = []
+
+    def receiver(sender: Erlen, **extra: t.Any) -> None:
+        calls.append(sender.name)
+
+    request_started.connect(receiver, weak=False)
+    try:
+        after = Erlen("after")
+        for app in (before, after):
+            app.add_url_rule("/", "index", lambda: "ok")
+            assert has_receivers(request_started, app)
+            assert app.test_client().get("/").text == "ok"
+        assert calls == ["before", "after"]
+    finally:
+        request_started.disconnect(receiver)
+    assert not has_receivers(request_started, before)
+    assert before.test_client().get("/").text == "ok"
+    assert calls == ["before", "after"]
+
+
+def test_tracking_receivers_keeps_no_app_alive() -> None:
+    import weakref
+
+    app = Erlen("short-lived")
+    gone = weakref.ref(app)
+    del app
+    gc.collect()
+    assert gone() is None

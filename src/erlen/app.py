@@ -43,6 +43,7 @@ from .security import (
     DefaultHeaders,
 )
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .signals import track_receivers
 from .template_functions import TemplateFunctions
 from .urls import bind_url_map, build_url
 from .websockets import WebSocket
@@ -50,6 +51,7 @@ from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from blinker import Signal
     from jinja2 import BaseLoader
 
     from .blueprints import Blueprint
@@ -119,6 +121,8 @@ class Erlen(TemplateFunctions, Scaffold):
     _overrides: frozenset[str] = frozenset()
     # SECURITY_HEADERS as last seen, and its checked form (see erlen.security).
     _security_headers: tuple[dict[str, str | None], DefaultHeaders] | None = None
+    # The erlen signals with a receiver for this app (kept current by erlen.signals).
+    _signals_with_receivers: frozenset[Signal] = frozenset()
 
     def __init__(
         self,
@@ -159,6 +163,7 @@ class Erlen(TemplateFunctions, Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        track_receivers(self)
         #: Per endpoint, whether its requests run in a worker under ASGI (_runs_in_worker).
         self._worker_plans: dict[str, bool] = {}
         self._find_overrides()

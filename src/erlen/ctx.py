@@ -136,7 +136,7 @@ class AppContext(_Pushable):
 
     def _enter_app(self) -> None:
         _cv_app.set(self)
-        if appcontext_pushed.receivers and has_receivers(appcontext_pushed, self.app):
+        if appcontext_pushed.receivers and appcontext_pushed in self.app._signals_with_receivers:
             drive(send_signal(appcontext_pushed, self.app, call_blocking))
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
@@ -150,9 +150,12 @@ class AppContext(_Pushable):
             or "do_teardown_appcontext" in self.app._overrides
             or (
                 appcontext_tearing_down.receivers
-                and has_receivers(appcontext_tearing_down, self.app)
+                and appcontext_tearing_down in self.app._signals_with_receivers
             )
-            or (appcontext_popped.receivers and has_receivers(appcontext_popped, self.app))
+            or (
+                appcontext_popped.receivers
+                and appcontext_popped in self.app._signals_with_receivers
+            )
         )
 
     async def _leave_app(
@@ -254,7 +257,10 @@ class RequestContext(AppContext):
         previous, previous_app, entered_app = saved[-1]
         tears_down = len(saved) == 1 and bool(
             app.teardown_request_funcs
-            or (request_tearing_down.receivers and has_receivers(request_tearing_down, app))
+            or (
+                request_tearing_down.receivers
+                and request_tearing_down in app._signals_with_receivers
+            )
             or "do_teardown_request" in app._overrides
         )
         leaves_app = entered_app and self._leaving_app_has_work

@@ -32,7 +32,7 @@ async def finalize(
         ctx._after_request_functions
         or (app.after_request_funcs and registered_for(request, app.after_request_funcs))
         or ctx._session is not None  # (ctx.session_opened, without the call)
-        or (request_finished.receivers and has_receivers(request_finished, app))
+        or (request_finished.receivers and request_finished in app._signals_with_receivers)
         or app._overrides
     ):
         # Nothing runs after: the default headers, checked when configured, come after the

@@ -6,6 +6,7 @@ erlen sends a signal only when it has receivers, so an app that connects none pa
 from __future__ import annotations
 
 import typing as t
+import weakref
 from collections.abc import Callable, Coroutine
 
 from blinker import Namespace, Signal
@@ -44,38 +45,21 @@ def run_receiver_sync(func: Callable[..., Coroutine[t.Any, t.Any, t.Any]]) -> Ca
 def has_receivers(signal: Signal, sender: t.Any) -> bool:
     """Whether ``signal`` has a receiver for ``sender`` (or for any sender).
 
-    When nothing is connected (the usual case) this is a dict check (the per-request paths
-    check ``signal.receivers`` themselves first, saving the call). Otherwise the answer is
-    kept per (signal, sender) until a receiver of an erlen signal connects or disconnects, so
-    receivers connected for another app cost this one little. (A weakly referenced receiver that
-    dies is not seen: the answer stays "yes", and sending finds no one, which is only slower.)
+    When nothing is connected (the usual case) this is a dict check. For an app (see
+    :func:`track_receivers`) it is a set lookup, so receivers connected for another app cost this
+    one little; the per-request paths do both checks inline, saving the call. (A weakly
+    referenced receiver that dies is not seen: the answer stays "yes", and sending finds no one,
+    which is only slower.)
     """
     if not signal.receivers:
         return False
-    global _answered_at
-    if _answered_at != _connections:
-        _answers.clear()
-        _answered_at = _connections
-    key = (id(signal), id(sender))
-    answer = _answers.get(key)
-    if answer is None:
-        answer = _answers[key] = signal.has_receivers_for(sender)
-    return answer
+    live: frozenset[Signal] | None = getattr(sender, "_signals_with_receivers", None)
+    if live is None or signal not in _SIGNALS:
+        return signal.has_receivers_for(sender)
+    return signal in live
 
 
-# How many times a receiver of an erlen signal connected or disconnected, and the answers of
-# has_receivers since the count was last _answered_at.
-_connections = 0
-_answered_at = -1
-_answers: dict[tuple[int, int], bool] = {}
-
-
-def _count_connection(signal: Signal, **kwargs: t.Any) -> None:
-    global _connections
-    _connections += 1
-
-
-for _signal in (
+_SIGNALS = (
     template_rendered,
     before_render_template,
     request_started,
@@ -88,9 +72,32 @@ for _signal in (
     message_flashed,
     websocket_started,
     websocket_finished,
-):
-    _signal.receiver_connected.connect(_count_connection, weak=False)
-    _signal.receiver_disconnected.connect(_count_connection, weak=False)
+)
+# The apps whose _signals_with_receivers is kept current.
+_apps: weakref.WeakSet[t.Any] = weakref.WeakSet()
+
+
+def track_receivers(app: t.Any) -> None:
+    """Keep ``app._signals_with_receivers`` current: the erlen signals with a receiver for the
+    app or for any sender, as receivers connect and disconnect."""
+    app._signals_with_receivers = _with_receivers_for(app)
+    _apps.add(app)
+
+
+def _with_receivers_for(app: t.Any) -> frozenset[Signal]:
+    return frozenset(
+        signal for signal in _SIGNALS if signal.receivers and signal.has_receivers_for(app)
+    )
+
+
+def _connections_changed(signal: Signal, **kwargs: t.Any) -> None:
+    for app in list(_apps):
+        app._signals_with_receivers = _with_receivers_for(app)
+
+
+for _signal in _SIGNALS:
+    _signal.receiver_connected.connect(_connections_changed, weak=False)
+    _signal.receiver_disconnected.connect(_connections_changed, weak=False)
 
 
 async def send_signal(signal: Signal, sender: t.Any, invoke: Invoker, **kwargs: t.Any) -> None:
