@@ -274,7 +274,8 @@ class RequestContext(AppContext):
             _cv_request.set(previous)
             if entered_app:
                 _cv_app.set(previous_app)
-        self._start_background_tasks()
+        if self.background_tasks:
+            self._start_background_tasks()
         return None
 
     async def _leave_running(

@@ -172,7 +172,7 @@ async def _send_streamed(
             _finish_in_worker(ctx, invoke, response, error or stream_error)
 
         chunks = iterate_from_worker(t.cast("t.Iterable[bytes]", content), context, finish)
-        await _send_start(response, send)
+        await send(_start_message(response))
         await _stream(chunks, receive, send)
         return
     try:
@@ -200,14 +200,12 @@ def _finish_in_worker(
         drive(ctx._pop(invoke, error))
 
 
-async def _send_start(response: Response, send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": encode_headers(response.headers),
-        }
-    )
+def _start_message(response: Response) -> Message:
+    return {
+        "type": "http.response.start",
+        "status": response.status_code,
+        "headers": encode_headers(response.headers),
+    }
 
 
 async def _send_response(
@@ -215,7 +213,7 @@ async def _send_response(
 ) -> None:
     """Send the response; ``no_body``: whether it has none to send (see
     :func:`~erlen.wrappers.sends_no_body`)."""
-    await _send_start(response, send)
+    await send(_start_message(response))
     body = response.response
     if no_body:
         await send({"type": "http.response.body", "body": b""})
