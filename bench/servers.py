@@ -163,6 +163,8 @@ def servers() -> list[Server]:
                 # A ported Flask app keeps its def views: each runs in a worker thread.
                 ("erlen, def view", "erlen_def_asgi"),
                 ("Starlette, def endpoint", "starlette_def_asgi"),
+                # uvicorn handles each response header in Python; erlen sends three by default.
+                ("erlen, SECURITY_HEADERS = {} (info)", "erlen_bare_asgi"),
             ],
         ),
         Server(

@@ -13,6 +13,9 @@ BUILDERS: dict[str, t.Callable[[], t.Any]] = {
     "erlen_wsgi": lambda: flasklike.build("erlen", "hello"),
     "erlen_asgi": lambda: flasklike.build("erlen", "hello", async_views=True),
     "erlen_def_asgi": lambda: flasklike.build("erlen", "hello"),
+    "erlen_bare_asgi": lambda: _without_security_headers(
+        flasklike.build("erlen", "hello", async_views=True)
+    ),
     "flask_wsgi": lambda: flasklike.build("flask", "hello"),
     "bottle_wsgi": lambda: bottle_app.build("hello"),
     "falcon_wsgi": lambda: falcon_app.build_wsgi("hello"),
@@ -22,6 +25,13 @@ BUILDERS: dict[str, t.Callable[[], t.Any]] = {
     "quart_asgi": lambda: quart_app.build("hello"),
     "litestar_asgi": lambda: litestar_app.build("hello"),
 }
+
+
+def _without_security_headers(app: t.Any) -> t.Any:
+    """erlen with no default security headers: what they cost where a server handles each
+    response header in Python (uvicorn)."""
+    app.config["SECURITY_HEADERS"] = {}
+    return app
 
 
 def __getattr__(name: str) -> t.Any:
