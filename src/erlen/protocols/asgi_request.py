@@ -43,8 +43,8 @@ SPOOL_SIZE = 4 * 1024 * 1024
 _SMALL_CHUNK = 8 * 1024
 _PIECE_SIZE = 64 * 1024
 
-#: A body announced with a length up to this is read on the loop before the app runs (see
-#: :meth:`RequestBody.prefetch`): sync code then reads it without waiting on the loop.
+#: A body announced with a length up to this is read on the loop before sync code is handed to
+#: a worker thread (see :meth:`RequestBody.prefetch`), which then reads it without waiting.
 PREFETCH_SIZE = 64 * 1024
 
 
