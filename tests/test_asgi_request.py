@@ -577,6 +577,47 @@ def test_outside_cancellation_while_reading_propagates(
     assert all(message.get("status") != 408 for message in client.sent)
 
 
+@pytest.mark.parametrize("hook", [False, True], ids=["view-in-worker", "pipeline-in-worker"])
+def test_cancelled_while_reading_ahead_releases_the_request(app: Erlen, hook: bool) -> None:
+    # With a sync hook the whole pipeline goes to the worker, and the body is read before.
+    requests: list[weakref.ref[t.Any]] = []
+
+    @app.post("/")
+    def view() -> bytes:
+        return request.get_data()
+
+    if hook:
+        app.before_request(lambda: None)
+    first: Message = {"type": "http.request", "body": b"x" * 10, "more_body": True}
+    client = Client([first, None])
+    original = asgi_request.RequestBody.prefetch
+
+    async def prefetch(self: asgi_request.RequestBody) -> None:
+        assert self.request is not None
+        requests.append(weakref.ref(self.request))
+        await original(self)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(
+            app.asgi_app(http_scope("/", _length(b"x" * 20)), client.receive, client.send)
+        )
+        while client.received < 1:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+
+    gc.disable()  # freed by reference counting, not by the collector
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(asgi_request.RequestBody, "prefetch", prefetch)
+            asyncio.run(main())
+        assert client.sent == [] and len(requests) == 1
+        assert requests[0]() is None
+    finally:
+        gc.enable()
+
+
 @needs_uncancel
 def test_outside_cancellation_as_the_stall_timeout_fires_propagates(echo_app: Erlen) -> None:
     echo_app.config["BODY_READ_TIMEOUT"] = 0.05

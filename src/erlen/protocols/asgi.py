@@ -116,7 +116,11 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         loop = asyncio.get_running_loop()
         if body is not None:
             invoke = LoopHopInvoker(loop, body.read_before_async)
-            await body.prefetch()
+            try:
+                await body.prefetch()
+            except BaseException:  # cancelled while the client sends it
+                body.close()
+                raise
         else:
             invoke = LoopHopInvoker(loop)
         context = contextvars.copy_context()
