@@ -561,6 +561,53 @@ def test_method_path_url_host(app: Erlen, client: ErlenClient) -> None:
     assert json_body(client.get("/some/path"))["full_path"] == "/some/path?"
 
 
+def test_connection_fields_are_read_on_first_use_and_settable(
+    app: Erlen, client: ErlenClient
+) -> None:
+    # What a proxy-handling hook does: set one field before any other is read.
+    from erlen._speedups import ENABLED as _SPEEDUPS
+    from erlen.wrappers import Request
+
+    reads: list[t.Any] = []
+    original = Request._set_connection
+
+    def counting(self: Request, connection: t.Any) -> None:
+        reads.append(connection)
+        original(self, connection)
+
+    @app.route("/untouched")
+    def untouched() -> str:
+        return "ok"
+
+    @app.route("/fields")
+    def fields() -> t.Any:
+        request.scheme = "https"
+        request.remote_addr = "203.0.113.9"
+        return {
+            "scheme": request.scheme,
+            "client": request.remote_addr,
+            "server": list(request.server or ()),
+            "root": request.root_path,
+            "query": request.query_string.decode(),
+            "url": request.url,
+        }
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Request, "_set_connection", counting)
+        assert client.get("/untouched").text == "ok"
+        if _SPEEDUPS:  # (werkzeug's own URL matcher, with them off, reads them all)
+            assert reads == []  # a request that reads none computes none
+        answer = client.get("/fields?a=1").json
+    assert answer == {
+        "scheme": "https",
+        "client": "203.0.113.9",
+        "server": ["localhost", 80],
+        "root": "",
+        "query": "a=1",
+        "url": "https://localhost/fields?a=1",
+    }
+
+
 def test_host_from_header(app: Erlen, client: ErlenClient) -> None:
     @app.route("/")
     def index() -> t.Any:

@@ -46,8 +46,47 @@ if t.TYPE_CHECKING:
 
 #: Opens the request body as a file-like object, given the maximum length to allow.
 BodyOpener = Callable[[int | None], t.IO[bytes]]
+#: What a request came over: the URL scheme, the server's host and port, the root path the app
+#: is mounted under, the query string and the client's address.
+Connection = tuple[str, "tuple[str, int | None] | None", str, bytes, "str | None"]
 #: Headers before they are parsed: an ASGI scope's pairs, or a WSGI environ.
 RawHeaders = Iterable[tuple[bytes, bytes]] | dict[str, t.Any]
+
+
+#: The names of the fields of a :data:`Connection`, in order.
+_CONNECTION_FIELDS = ("scheme", "server", "root_path", "query_string", "remote_addr")
+FieldT = t.TypeVar("FieldT")
+
+
+class _ConnectionField(t.Generic[FieldT]):
+    """A field of the request's :data:`Connection`: read from the request's scope or environ
+    when one is first used (most requests use none), settable (proxy handling sets some)."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @t.overload
+    def __get__(self, request: None, owner: type) -> _ConnectionField[FieldT]: ...
+
+    @t.overload
+    def __get__(self, request: Request, owner: type) -> FieldT: ...
+
+    def __get__(self, request: Request | None, owner: type) -> FieldT | _ConnectionField[FieldT]:
+        if request is None:
+            return self
+        fields = request.__dict__
+        if self.name not in fields:
+            read = request._read_connection
+            if read is None:
+                raise AttributeError(self.name)
+            request._set_connection(read(request))
+        return t.cast(FieldT, fields[self.name])
+
+    def __set__(self, request: Request, value: FieldT) -> None:
+        request.__dict__[self.name] = value
 
 
 class Request(SansIORequest):
@@ -79,35 +118,53 @@ class Request(SansIORequest):
     def __init__(
         self,
         method: str,
-        scheme: str,
-        server: tuple[str, int | None] | None,
-        root_path: str,
         path: str,
-        query_string: bytes,
         headers: Headers | RawHeaders,
-        remote_addr: str | None,
+        connection: Connection | Callable[[Request], Connection],
         *,
         body: BodyOpener | None = None,
         environ: WSGIEnvironment | Callable[[], WSGIEnvironment] | None = None,
         scope: Scope | None = None,
     ) -> None:
+        """``path``: under the root path; ``connection``: the fields of :data:`Connection`, or
+        the function that reads them from the request's scope or environ when one of them is
+        first used (most requests use none)."""
         # Deliberately not calling the base __init__: it would build the headers eagerly.
         self.method = method
-        self.scheme = scheme
-        self.server = server
-        self.root_path = root_path
         self.path = path
-        self.query_string = query_string
         if isinstance(headers, Headers):
             self._headers: Headers | None = headers
         else:
             self._headers = None
             self._raw_headers = headers
-        self.remote_addr = remote_addr
+        if callable(connection):
+            self._read_connection = connection
+        else:
+            self._set_connection(connection)
         self._open_body = body
         self._environ = environ
         #: The ASGI scope, when the request came through an ASGI server.
         self.scope = scope
+
+    # --- the connection: read on first use, settable (proxies) ---------------------------------
+
+    _read_connection: Callable[[Request], Connection] | None = None
+
+    def _set_connection(self, connection: Connection) -> None:
+        # A field set before the others were read (by proxy handling) is kept.
+        fields = self.__dict__
+        for name, value in zip(_CONNECTION_FIELDS, connection, strict=True):
+            fields.setdefault(name, value)
+
+    scheme = _ConnectionField[str]("The URL scheme (``http``, ``https``; ``ws``, ``wss``).")
+    server = _ConnectionField["tuple[str, int | None] | None"](
+        "The server's host and port (the port ``None`` if unknown), or ``None``."
+    )
+    root_path = _ConnectionField[str]("The prefix the app is mounted under, no trailing slash.")
+    query_string = _ConnectionField[bytes]("The part of the URL after ``?``, as bytes.")
+    remote_addr = _ConnectionField["str | None"](
+        "The client's address (the nearest proxy's, unless ``TRUSTED_PROXIES`` trusts it)."
+    )
 
     @property
     def headers(self) -> Headers:

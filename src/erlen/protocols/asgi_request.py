@@ -28,7 +28,7 @@ if t.TYPE_CHECKING:
 
     from ..config import Config
     from ..typing import Message, Receive, Scope
-    from ..wrappers import Request
+    from ..wrappers import Connection, Request
 
 #: Bodies up to this size are kept in memory; larger ones are spooled to a temporary file while
 #: they are read. The file costs several times as much as memory (bench/RESULTS.md, "Speedups",
@@ -395,18 +395,20 @@ def split_path(scope: Scope) -> tuple[str, str]:
 
 def request_fields(scope: Scope) -> tuple[t.Any, ...]:
     """The positional arguments of :class:`~erlen.wrappers.Request` for an HTTP or WebSocket
-    scope (the root path taken off the path)."""
-    root_path, path = split_path(scope)
+    scope (the root path taken off the path; the connection's fields read on first use)."""
+    return scope.get("method", "GET"), split_path(scope)[1], scope["headers"], _scope_connection
+
+
+def _scope_connection(request: Request) -> Connection:
+    """An ASGI request's connection fields, read from its scope on first use."""
+    scope = t.cast("Scope", request.scope)
     server = scope.get("server")
     client = scope.get("client")
     return (
-        scope.get("method", "GET"),
         scope.get("scheme", "http"),
         (server[0], server[1]) if server else None,
-        root_path.rstrip("/"),
-        path,
+        split_path(scope)[0].rstrip("/"),
         scope.get("query_string", b""),
-        scope["headers"],
         client[0] if client else None,
     )
 

@@ -30,7 +30,7 @@ if t.TYPE_CHECKING:
 
     from ..app import Erlen
     from ..typing import Scope
-    from ..wrappers import Request, Response
+    from ..wrappers import Connection, Request, Response
 
 #: The environ key through which the test client and werkzeug's debugger keep the request
 #: context after the request (Flask uses the same key).
@@ -103,22 +103,30 @@ def _open_input(environ: WSGIEnvironment, max_content_length: int | None) -> t.I
 
 def request_from_environ(request_class: type[Request], environ: WSGIEnvironment) -> Request:
     """Build a request from a WSGI environ; nothing is parsed yet."""
-    name = environ.get("SERVER_NAME")
-    port = environ.get("SERVER_PORT")
     path = environ.get("PATH_INFO") or ""
     path = path if path.isascii() else _wsgi_str(path)  # (checked here: no call per request)
-    root = environ.get("SCRIPT_NAME") or ""
     return request_class(
         environ.get("REQUEST_METHOD", "GET").upper(),
+        canonical_path(path),
+        environ,  # its headers are read on first use
+        _environ_connection,
+        body=functools.partial(_open_input, environ),
+        environ=environ,
+    )
+
+
+def _environ_connection(request: Request) -> Connection:
+    """A WSGI request's connection fields, read from its environ on first use."""
+    environ = request.environ
+    name = environ.get("SERVER_NAME")
+    port = environ.get("SERVER_PORT")
+    root = environ.get("SCRIPT_NAME") or ""
+    return (
         environ.get("wsgi.url_scheme", "http"),
         (name, int(port) if port else None) if name else None,
         (root if root.isascii() else _wsgi_str(root)).rstrip("/"),
-        canonical_path(path),
         environ.get("QUERY_STRING", "").encode("latin-1"),
-        environ,  # its headers are read on first use
         environ.get("REMOTE_ADDR"),
-        body=functools.partial(_open_input, environ),
-        environ=environ,
     )
 
 
