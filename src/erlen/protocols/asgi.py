@@ -111,29 +111,22 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     # call (async hooks hop back to the loop); otherwise the pipeline runs on the loop.
     context: contextvars.Context | None = None
     invoke: Invoker
-    running: t.Awaitable[tuple[Response, BaseException | None, Body]]
-    if preserve is None and app._runs_in_worker(ctx):
-        loop = asyncio.get_running_loop()
-        if body is not None:
-            invoke = LoopHopInvoker(loop, body.read_before_async)
-            try:
-                await body.prefetch()
-            except BaseException:  # cancelled while the client sends it
-                body.close()
-                raise
-        else:
-            invoke = LoopHopInvoker(loop)
-        context = contextvars.copy_context()
-        pipeline = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
-        running = run_in_context(context, drive, pipeline)
-    else:
-        if body is not None:
+    try:
+        if preserve is None and app._runs_in_worker(ctx):
+            before_async = body.read_before_async if body is not None else None
+            invoke = LoopHopInvoker(asyncio.get_running_loop(), before_async)
+            if body is not None:
+                await body.prefetch()  # (the worker then reads it without the loop)
+            context = contextvars.copy_context()
+        elif body is not None:
             invoke = WorkerInvoker(body.read_before_async, body.prefetch)
         else:
             invoke = call_in_worker  # (shared)
-        running = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
-    try:
-        response, error, outcome = await running
+        pipeline = handle_in_thread(app, ctx, invoke, scope["method"], FileChunks)
+        if context is not None:
+            response, error, outcome = await run_in_context(context, drive, pipeline)
+        else:
+            response, error, outcome = await pipeline
     except BaseException:
         if body is not None:
             body.close()
