@@ -79,10 +79,10 @@ class _ConnectionField(t.Generic[FieldT]):
             return self
         fields = request.__dict__
         if self.name not in fields:
-            read = request._read_connection
-            if read is None:
-                raise AttributeError(self.name)
-            request._set_connection(read(request))
+            # A field set before the others were read (by proxy handling) is kept.
+            connection = request._read_connection(request)
+            for name, value in zip(_CONNECTION_FIELDS, connection, strict=True):
+                fields.setdefault(name, value)
         return t.cast(FieldT, fields[self.name])
 
     def __set__(self, request: Request, value: FieldT) -> None:
@@ -120,15 +120,15 @@ class Request(SansIORequest):
         method: str,
         path: str,
         headers: Headers | RawHeaders,
-        connection: Connection | Callable[[Request], Connection],
+        connection: Callable[[Request], Connection],
         *,
         body: BodyOpener | None = None,
         environ: WSGIEnvironment | Callable[[], WSGIEnvironment] | None = None,
         scope: Scope | None = None,
     ) -> None:
-        """``path``: under the root path; ``connection``: the fields of :data:`Connection`, or
-        the function that reads them from the request's scope or environ when one of them is
-        first used (most requests use none)."""
+        """``path``: under the root path; ``connection``: reads the :data:`Connection` fields
+        from the request's scope or environ, when one of them is first used (most requests
+        use none)."""
         # Deliberately not calling the base __init__: it would build the headers eagerly.
         self.method = method
         self.path = path
@@ -137,24 +137,13 @@ class Request(SansIORequest):
         else:
             self._headers = None
             self._raw_headers = headers
-        if callable(connection):
-            self._read_connection = connection
-        else:
-            self._set_connection(connection)
+        self._read_connection = connection
         self._open_body = body
         self._environ = environ
         #: The ASGI scope, when the request came through an ASGI server.
         self.scope = scope
 
     # --- the connection: read on first use, settable (proxies) ---------------------------------
-
-    _read_connection: Callable[[Request], Connection] | None = None
-
-    def _set_connection(self, connection: Connection) -> None:
-        # A field set before the others were read (by proxy handling) is kept.
-        fields = self.__dict__
-        for name, value in zip(_CONNECTION_FIELDS, connection, strict=True):
-            fields.setdefault(name, value)
 
     scheme = _ConnectionField[str]("The URL scheme (``http``, ``https``; ``ws``, ``wss``).")
     server = _ConnectionField["tuple[str, int | None] | None"](

@@ -407,7 +407,7 @@ def _scope_connection(request: Request) -> Connection:
     return (
         scope.get("scheme", "http"),
         (server[0], server[1]) if server else None,
-        split_path(scope)[0].rstrip("/"),
+        scope.get("root_path", "").rstrip("/"),
         scope.get("query_string", b""),
         client[0] if client else None,
     )
