@@ -136,7 +136,7 @@ class AppContext(_Pushable):
 
     def _enter_app(self) -> None:
         _cv_app.set(self)
-        if appcontext_pushed.receivers and appcontext_pushed in self.app._signals_with_receivers:
+        if appcontext_pushed in self.app._signals_with_receivers:
             drive(send_signal(appcontext_pushed, self.app, call_blocking))
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
@@ -148,14 +148,8 @@ class AppContext(_Pushable):
         return bool(
             self.app.teardown_appcontext_funcs
             or "do_teardown_appcontext" in self.app._overrides
-            or (
-                appcontext_tearing_down.receivers
-                and appcontext_tearing_down in self.app._signals_with_receivers
-            )
-            or (
-                appcontext_popped.receivers
-                and appcontext_popped in self.app._signals_with_receivers
-            )
+            or appcontext_tearing_down in self.app._signals_with_receivers
+            or appcontext_popped in self.app._signals_with_receivers
         )
 
     async def _leave_app(
@@ -257,10 +251,7 @@ class RequestContext(AppContext):
         previous, previous_app, entered_app = saved[-1]
         tears_down = len(saved) == 1 and bool(
             app.teardown_request_funcs
-            or (
-                request_tearing_down.receivers
-                and request_tearing_down in app._signals_with_receivers
-            )
+            or request_tearing_down in app._signals_with_receivers
             or "do_teardown_request" in app._overrides
         )
         leaves_app = entered_app and self._leaving_app_has_work
@@ -317,7 +308,7 @@ class RequestContext(AppContext):
             for name in (*self.request.blueprints, None):
                 for func in reversed(app.teardown_request_funcs.get(name, ())):
                     await invoke(func, exc)
-        if request_tearing_down.receivers and has_receivers(request_tearing_down, app):
+        if request_tearing_down in app._signals_with_receivers:
             await send_signal(request_tearing_down, app, invoke, exc=exc)
 
     def pop(self, exc: BaseException | None = None) -> None:

@@ -10,7 +10,7 @@ import typing as t
 
 from .response_headers import drop_unsafe_headers, refuse_unsafe_headers
 from .security import add_security_headers
-from .signals import has_receivers, request_finished, send_signal
+from .signals import request_finished, send_signal
 
 if t.TYPE_CHECKING:
     from . import typing as ft
@@ -32,7 +32,7 @@ async def finalize(
         ctx._after_request_functions
         or (app.after_request_funcs and registered_for(request, app.after_request_funcs))
         or ctx._session is not None  # (ctx.session_opened, without the call)
-        or (request_finished.receivers and request_finished in app._signals_with_receivers)
+        or request_finished in app._signals_with_receivers
         or app._overrides
     ):
         # Nothing runs after: the default headers, checked when configured, come after the
@@ -71,7 +71,7 @@ async def process_response(
                 await invoke(interface.save_session, app, session, response)
             else:
                 interface.save_session(app, session, response)
-    if request_finished.receivers and has_receivers(request_finished, app):
+    if request_finished in app._signals_with_receivers:
         await send_signal(request_finished, app, invoke, response=response)
     return response
 

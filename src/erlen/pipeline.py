@@ -131,7 +131,7 @@ async def dispatch(
         checking = check_cross_site(app, request, invoke)
         if checking is not None:
             await checking
-    if started.receivers and started in app._signals_with_receivers:
+    if started in app._signals_with_receivers:
         await send_signal(started, app, invoke)
     preprocessors = app.url_value_preprocessors
     overrides = app._overrides

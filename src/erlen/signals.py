@@ -14,6 +14,7 @@ from blinker import Namespace, Signal
 from .concurrency import run_on_thread_loop
 
 if t.TYPE_CHECKING:
+    from .app import Erlen
     from .concurrency import Invoker
 
 _signals = Namespace()
@@ -42,21 +43,13 @@ def run_receiver_sync(func: Callable[..., Coroutine[t.Any, t.Any, t.Any]]) -> Ca
     return wrapper
 
 
-def has_receivers(signal: Signal, sender: t.Any) -> bool:
-    """Whether ``signal`` has a receiver for ``sender`` (or for any sender).
-
-    When nothing is connected (the usual case) this is a dict check. For an app (see
-    :func:`track_receivers`) it is a set lookup, so receivers connected for another app cost this
-    one little; the per-request paths do both checks inline, saving the call. (A weakly
-    referenced receiver that dies is not seen: the answer stays "yes", and sending finds no one,
-    which is only slower.)
-    """
-    if not signal.receivers:
-        return False
-    live: frozenset[Signal] | None = getattr(sender, "_signals_with_receivers", None)
-    if live is None or signal not in _SIGNALS:
-        return signal.has_receivers_for(sender)
-    return signal in live
+def has_receivers(signal: Signal, app: Erlen) -> bool:
+    """Whether ``signal`` has a receiver for ``app`` (or for any sender): a lookup in the app's
+    set of signals with receivers (see :func:`track_receivers`), so receivers connected for
+    another app cost this one nothing. The per-request paths do the lookup inline, saving the
+    call. (A weakly referenced receiver that dies is not seen: the answer stays "yes", and
+    sending finds no one, which is only slower.)"""
+    return signal in app._signals_with_receivers
 
 
 _SIGNALS = (
@@ -74,17 +67,17 @@ _SIGNALS = (
     websocket_finished,
 )
 # The apps whose _signals_with_receivers is kept current.
-_apps: weakref.WeakSet[t.Any] = weakref.WeakSet()
+_apps: weakref.WeakSet[Erlen] = weakref.WeakSet()
 
 
-def track_receivers(app: t.Any) -> None:
+def track_receivers(app: Erlen) -> None:
     """Keep ``app._signals_with_receivers`` current: the erlen signals with a receiver for the
     app or for any sender, as receivers connect and disconnect."""
     app._signals_with_receivers = _with_receivers_for(app)
     _apps.add(app)
 
 
-def _with_receivers_for(app: t.Any) -> frozenset[Signal]:
+def _with_receivers_for(app: Erlen) -> frozenset[Signal]:
     return frozenset(
         signal for signal in _SIGNALS if signal.receivers and signal.has_receivers_for(app)
     )
