@@ -92,15 +92,11 @@ class DynamicRoutes:
         #: False when a rule of the map makes matching depend on more than the path's segments
         #: (then :meth:`match` always leaves it to werkzeug).
         self.usable = all(map(self._add, rules))
-        # What _fitting tries, per bucket and first segment: the rules starting with that
-        # literal, then those starting with a converter (the None entry, for any other first
-        # segment), in the order of the map.
+        #: What _fitting tries, per bucket and first segment: the rules starting with that
+        #: literal, then those starting with a converter (alone under None, for any other first
+        #: segment), in the order of the map.
         self._candidates = {
-            count: {
-                first: tuple(patterns) + (() if first is None else tuple(by_first.get(None, ())))
-                for first, patterns in (by_first | {None: by_first.get(None, [])}).items()
-            }
-            for count, by_first in self._buckets.items()
+            count: _candidates(by_first) for count, by_first in self._buckets.items()
         }
         self._final = _FINAL in self._buckets
 
@@ -163,6 +159,19 @@ class DynamicRoutes:
                 except ValidationError:  # werkzeug's answer to that is a 404
                     return None
         return None
+
+
+def _candidates(
+    by_first: dict[str | None, list[_Pattern]],
+) -> dict[str | None, tuple[_Pattern, ...]]:
+    starting_with_converter = tuple(by_first.get(None, ()))
+    table: dict[str | None, tuple[_Pattern, ...]] = {
+        first: (*patterns, *starting_with_converter)
+        for first, patterns in by_first.items()
+        if first is not None
+    }
+    table[None] = starting_with_converter
+    return table
 
 
 def _changes_matching(rule: Rule) -> bool:
