@@ -808,3 +808,56 @@ def test_wsgi_app_can_be_wrapped(app: Erlen, client: ErlenClient) -> None:
         assert client.get("/").text == "none"
     else:
         assert client.get("/").text == "wrapped"
+
+
+@pytest.mark.parametrize("how", ["on the app", "in a subclass"])
+@pytest.mark.parametrize("call", ["wsgi", "asgi", "asgi2"])
+def test_calling_the_app_goes_through_a_wrapped_entry_point(how: str, call: str) -> None:
+    seen: list[str] = []
+
+    if how == "on the app":
+        app = Erlen(__name__)
+        wsgi_inner, asgi_inner = app.wsgi_app, app.asgi_app
+
+        def wsgi_middleware(environ: dict[str, t.Any], start_response: t.Any) -> Iterable[bytes]:
+            seen.append("wsgi_app")
+            return wsgi_inner(environ, start_response)
+
+        async def asgi_middleware(scope: t.Any, receive: t.Any, send: t.Any) -> None:
+            seen.append("asgi_app")
+            await asgi_inner(scope, receive, send)
+
+        app.wsgi_app = wsgi_middleware  # type: ignore[method-assign]
+        app.asgi_app = asgi_middleware  # type: ignore[method-assign]
+    else:
+
+        class Wrapped(Erlen):
+            def wsgi_app(self, environ: t.Any, start_response: t.Any) -> Iterable[bytes]:
+                seen.append("wsgi_app")
+                return super().wsgi_app(environ, start_response)
+
+            async def asgi_app(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
+                seen.append("asgi_app")
+                await super().asgi_app(scope, receive, send)
+
+        app = Wrapped(__name__)
+    _routes(app)
+    if call == "wsgi":
+        body = b"".join(app(EnvironBuilder(path="/hello/wsgi").get_environ(), lambda *_: None))
+        assert body == b"hello wsgi via wsgi"
+    else:
+        scope = _asgi_scope("/hello/asgi")
+        if call == "asgi":
+            sent = asyncio.run(_drive_asgi(lambda receive, send: app(scope, receive, send)))
+        else:
+            sent = asyncio.run(_drive_asgi(app(scope)))
+        assert sent[-1]["body"] == b"hello asgi via asgi"
+    assert seen == ["wsgi_app" if call == "wsgi" else "asgi_app"]
+    if how == "on the app":  # the middleware removed: the app is called directly again
+        del app.wsgi_app, app.asgi_app
+        seen.clear()
+        environ = EnvironBuilder(path="/hello/again").get_environ()
+        assert b"".join(app(environ, lambda *_: None)) == b"hello again via wsgi"
+        sent = asyncio.run(_drive_asgi(app(_asgi_scope("/hello/again"))))
+        assert sent[-1]["body"] == b"hello again via asgi"
+        assert seen == []

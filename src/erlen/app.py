@@ -81,6 +81,10 @@ OVERRIDE_POINTS = frozenset(
         "raise_routing_exception",
     }
 )
+#: The adapters' entry points, which WSGI or ASGI middleware wraps on the app.
+ENTRY_POINTS = frozenset({"wsgi_app", "asgi_app"})
+_WATCHED_POINTS = OVERRIDE_POINTS | ENTRY_POINTS
+_ABSENT: t.Any = object()  # an argument not given
 
 
 def _current_request_ctx() -> RequestContext:
@@ -119,6 +123,8 @@ class Erlen(TemplateFunctions, Scaffold):
     jinja_environment: type[Environment] | None = None
     # The names of OVERRIDE_POINTS this app overrides (see _find_overrides).
     _overrides: frozenset[str] = frozenset()
+    # Whether an ENTRY_POINTS method is wrapped on the app or overridden (see __call__).
+    _entry_wrapped = False
     # SECURITY_HEADERS as last seen, and its checked form (see erlen.security).
     _security_headers: tuple[dict[str, str | None], DefaultHeaders] | None = None
     # The erlen signals with a receiver for this app (kept current by erlen.signals).
@@ -629,15 +635,18 @@ class Erlen(TemplateFunctions, Scaffold):
             if name in own or getattr(cls, name) is not getattr(Erlen, name)
         }
         own["_overrides"] = frozenset(found)
+        own["_entry_wrapped"] = any(
+            name in own or getattr(cls, name) is not getattr(Erlen, name) for name in ENTRY_POINTS
+        )
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         object.__setattr__(self, name, value)
-        if name in OVERRIDE_POINTS:  # an extension wrapping a step on the app
+        if name in _WATCHED_POINTS:  # an extension wrapping a step on the app, or middleware
             self._find_overrides()
 
     def __delattr__(self, name: str) -> None:
         object.__delattr__(self, name)
-        if name in OVERRIDE_POINTS:
+        if name in _WATCHED_POINTS:
             self._find_overrides()
 
     def trap_http_exception(self, error: Exception) -> bool:
@@ -715,14 +724,22 @@ class Erlen(TemplateFunctions, Scaffold):
         """The ASGI application (HTTP and lifespan)."""
         await serve_asgi(self, scope, receive, send)
 
-    def __call__(self, *args: t.Any) -> t.Any:
-        """Serve WSGI (two arguments) or ASGI (three arguments; one for ASGI 2 servers)."""
-        if len(args) == 2:
-            return self.wsgi_app(*args)
-        if len(args) == 1:
-            scope = args[0]
-            return lambda receive, send: self.asgi_app(scope, receive, send)
-        return self.asgi_app(*args)
+    def __call__(self, first: t.Any, second: t.Any = _ABSENT, third: t.Any = _ABSENT) -> t.Any:
+        """Serve WSGI (``environ, start_response``) or ASGI (``scope, receive, send``; the
+        scope alone for ASGI 2 servers)."""
+        # Straight to the adapter unless middleware wraps wsgi_app or asgi_app on the app, or a
+        # subclass overrides one: a call (under ASGI, a coroutine) less per request.
+        if third is not _ABSENT:
+            if self._entry_wrapped:
+                return self.asgi_app(first, second, third)
+            return serve_asgi(self, first, second, third)
+        if second is not _ABSENT:
+            if self._entry_wrapped:
+                return self.wsgi_app(first, second)
+            return serve_wsgi(self, first, second)
+        if self._entry_wrapped:
+            return lambda receive, send: self.asgi_app(first, receive, send)
+        return functools.partial(serve_asgi, self, first)
 
     def run(
         self,

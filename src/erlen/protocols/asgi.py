@@ -7,7 +7,7 @@ import contextlib
 import contextvars
 import os
 import typing as t
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable
 
 from ..concurrency import (
     Invoker,
@@ -83,17 +83,16 @@ async def response_from_asgi_app(app: Erlen, asgi_app: ASGIApp, request: Request
     return app.response_class(chunks, status, headers, direct_passthrough=True)
 
 
-async def serve_asgi(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
-    """Handle one ASGI connection: HTTP, WebSocket or lifespan."""
+def serve_asgi(app: Erlen, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+    """Handle one ASGI connection, HTTP, WebSocket or lifespan: the coroutine to await."""
     kind = scope["type"]
     if kind == "http":
-        await _serve_http(app, scope, receive, send)
-    elif kind == "lifespan":
-        await _serve_lifespan(app, receive, send)
-    elif kind == "websocket":
-        await serve_websocket(app, scope, receive, send)
-    else:
-        raise ValueError(f"Unsupported ASGI scope type {kind!r}.")
+        return _serve_http(app, scope, receive, send)
+    if kind == "lifespan":
+        return _serve_lifespan(app, receive, send)
+    if kind == "websocket":
+        return serve_websocket(app, scope, receive, send)
+    raise ValueError(f"Unsupported ASGI scope type {kind!r}.")
 
 
 async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
