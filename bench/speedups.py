@@ -34,11 +34,13 @@ from erlen._speedups.cookies import CookieFormat
 from erlen._speedups.forms import MultipartParser, parse_urlencoded
 from erlen._speedups.headers import RequestHeaders, WSGIRequestHeaders
 from erlen._speedups.http_date import http_date as fast_http_date
+from erlen._speedups.json_encode import fast_encoder, upstream_encoder
 from erlen._speedups.proxy import context_proxy
 from erlen._speedups.response_init import init_for_bytes
 from erlen._speedups.route_shortcuts import RouteShortcuts
 from erlen._speedups.signing import CookieSigner
 from erlen._speedups.template_context import FastContextTemplate
+from erlen.json.provider import DefaultJSONProvider
 from erlen.sessions import session_json_serializer
 
 Timed = t.Callable[[], object]
@@ -117,6 +119,10 @@ def _pairs() -> list[tuple[str, Timed, Timed]]:
     ours_template, their_template = templates
     variables = {"items": [1, 2], "request": None, "session": None, "g": None}
 
+    document = {"id": 42, "name": "user 42", "tags": ["a", "b"]}
+    json_settings = (DefaultJSONProvider.default, True, True)
+    ours_json, their_json = fast_encoder(*json_settings), upstream_encoder(*json_settings)
+
     return [
         ("an absent request header, ASGI pairs", lambda: ours_headers.get("Origin"),
          lambda: their_headers.get("Origin")),
@@ -135,6 +141,7 @@ def _pairs() -> list[tuple[str, Timed, Timed]]:
         ("url-encoded form, 4 fields", lambda: parse_urlencoded(form), their_form),
         ("a template's render context", lambda: ours_template.new_context(dict(variables)),
          lambda: their_template.new_context(dict(variables))),
+        ("a small JSON response body", lambda: ours_json(document), lambda: their_json(document)),
     ]  # fmt: skip
 
 

@@ -33,6 +33,7 @@ print(json.dumps({
     "signer": type(signer).__name__,
     "http_date": provider._http_date.__module__,
     "template": app.jinja_env.template_class.__name__,
+    "json": app.json._compact_encode().__qualname__,
 }))
 """
 
@@ -60,6 +61,7 @@ def test_off_means_upstream_everywhere(value: str) -> None:
         "signer": "URLSafeTimedSerializer",
         "http_date": "werkzeug.http",
         "template": "Template",
+        "json": "JSONEncoder.encode",
     }
 
 
@@ -74,4 +76,5 @@ def test_on_by_default(value: str | None) -> None:
         "signer": "CookieSigner",
         "http_date": "erlen._speedups.http_date",
         "template": "FastContextTemplate",
+        "json": "fast_encoder.<locals>.encode",
     }

@@ -19,7 +19,8 @@ and werkzeug's header list), :mod:`.response_init` (``Response.__init__``),
 :mod:`.dynamic_routes` and :mod:`.route_shortcuts` (``MapAdapter.match``), :mod:`.forms` (form
 body parsing), :mod:`.signing` (the session cookie's signature), :mod:`.cookies` (the session
 cookie's ``Set-Cookie``), :mod:`.http_date` and :mod:`.proxy` (the context-local proxies),
-:mod:`.template_context` (Jinja2's ``Template.new_context``).
+:mod:`.template_context` (Jinja2's ``Template.new_context``), :mod:`.json_encode` (the standard
+library's compact ``JSONEncoder.encode``).
 """
 
 from __future__ import annotations

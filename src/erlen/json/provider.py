@@ -15,6 +15,7 @@ from werkzeug.http import http_date as werkzeug_http_date
 
 from .._speedups import ENABLED as _SPEEDUPS
 from .._speedups.http_date import http_date
+from .._speedups.json_encode import compact_encoder
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -94,27 +95,21 @@ class DefaultJSONProvider(JSONProvider):
         if (self.compact is None and self._app.debug) or self.compact is False:
             text = self.dumps(obj, indent=2, separators=(",", ": "))
         elif type(self).dumps is DefaultJSONProvider.dumps:
-            text = self._compact_encoder().encode(obj)
+            text = self._compact_encode()(obj)
         else:  # a subclass's own dumps decides
             text = self.dumps(obj, separators=(",", ":"))
         return self._app.response_class(f"{text}\n", mimetype=self.mimetype)
 
-    _compact: tuple[tuple[t.Any, ...], json.JSONEncoder] | None = None
+    _compact: tuple[tuple[t.Any, ...], t.Callable[[t.Any], str]] | None = None
 
-    def _compact_encoder(self) -> json.JSONEncoder:
-        """What ``dumps(obj, separators=(",", ":"))`` uses, made once per settings: building
+    def _compact_encode(self) -> t.Callable[[t.Any], str]:
+        """What ``dumps(obj, separators=(",", ":"))`` does, made once per settings: building
         an encoder per call, as ``json.dumps`` with options does, costs as much as encoding a
         small document."""
         settings = (self.default, self.ensure_ascii, self.sort_keys)
         cached = self._compact
         if cached is None or cached[0] != settings:
-            encoder = json.JSONEncoder(
-                default=self.default,
-                ensure_ascii=self.ensure_ascii,
-                sort_keys=self.sort_keys,
-                separators=(",", ":"),
-            )
-            cached = self._compact = (settings, encoder)
+            cached = self._compact = (settings, compact_encoder(*settings))
         return cached[1]
 
 
