@@ -10,7 +10,7 @@ import typing as t
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
-from types import TracebackType
+from types import CoroutineType, TracebackType
 
 from werkzeug.exceptions import (
     Aborter,
@@ -549,7 +549,8 @@ class Erlen(TemplateFunctions, Scaffold):
         """Make the response from a view's return value and run :meth:`process_response`. For
         the 500 answer (``from_error_handler``), an error in that is logged, not raised."""
         ctx = _current_request_ctx()
-        return drive(finalize(self, ctx, rv, call_blocking, from_error_handler))
+        response = finalize(self, ctx, rv, call_blocking, from_error_handler)
+        return drive(response) if type(response) is CoroutineType else t.cast(Response, response)
 
     def process_response(self, response: Response) -> Response:
         """Run the ``after_this_request`` callbacks and ``after_request`` hooks, save the

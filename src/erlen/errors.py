@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing as t
-from types import TracebackType
+from types import CoroutineType, TracebackType
 
 from werkzeug.exceptions import BadRequestKeyError, HTTPException, InternalServerError
 from werkzeug.routing import RoutingException
@@ -100,4 +100,5 @@ async def handle_exception(
         server_error = await invoke(handler, server_error)
     if "finalize_request" in app._overrides:
         return t.cast("Response", await invoke(app.finalize_request, server_error, True))
-    return await finalize(app, ctx, server_error, invoke, from_error_handler=True)
+    response = finalize(app, ctx, server_error, invoke, from_error_handler=True)
+    return await response if type(response) is CoroutineType else t.cast("Response", response)

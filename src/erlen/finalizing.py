@@ -13,6 +13,10 @@ from .security import add_security_headers
 from .signals import request_finished, send_signal
 
 if t.TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from werkzeug.datastructures import Headers
+
     from . import typing as ft
     from .app import Erlen
     from .concurrency import Invoker
@@ -20,11 +24,13 @@ if t.TYPE_CHECKING:
     from .wrappers import Request, Response
 
 
-async def finalize(
+def finalize(
     app: Erlen, ctx: RequestContext, rv: t.Any, invoke: Invoker, from_error_handler: bool = False
-) -> Response:
+) -> Response | Coroutine[t.Any, t.Any, Response]:
     """The view's (or error handler's) return value as the response, after-hooks run, its
-    headers checked (see :mod:`erlen.response_headers`)."""
+    headers checked (see :mod:`erlen.response_headers`). When nothing runs after the view
+    (most requests), the response, made without a coroutine; otherwise the coroutine that
+    runs what does, to await."""
     request = ctx.request
     response = app.make_response(rv)
     check = drop_unsafe_headers if from_error_handler else refuse_unsafe_headers
@@ -40,7 +46,18 @@ async def finalize(
         check(response.headers)
         add_security_headers(app, request, response)
         return response
-    add_security_headers(app, request, response)
+    return _finalize_running(app, ctx, response, invoke, check, from_error_handler)
+
+
+async def _finalize_running(
+    app: Erlen,
+    ctx: RequestContext,
+    response: Response,
+    invoke: Invoker,
+    check: t.Callable[[Headers], None],
+    from_error_handler: bool,
+) -> Response:
+    add_security_headers(app, ctx.request, response)
     try:
         if "process_response" in app._overrides:
             response = await invoke(app.process_response, response)

@@ -12,6 +12,7 @@ a subclass or an extension that overrides one is called instead, where Flask cal
 from __future__ import annotations
 
 import typing as t
+from types import CoroutineType
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import MapAdapter, RequestRedirect, WebsocketMismatch
@@ -72,7 +73,10 @@ async def handle_request(
                 rv = await handle_user_exception(app, request, error, invoke)
         if overrides and "finalize_request" in overrides:
             return await invoke(app.finalize_request, rv), None
-        return await finalize(app, ctx, rv, invoke), None
+        response = finalize(app, ctx, rv, invoke)
+        if type(response) is CoroutineType:
+            response = await response
+        return t.cast("Response", response), None
     except Exception as error:
         if not _outermost:
             raise
