@@ -249,14 +249,21 @@ class RequestContext(AppContext):
         app = self.app
         saved = self._saved
         previous, previous_app, entered_app = saved[-1]
-        tears_down = len(saved) == 1 and bool(
+        # One test for the common case, where nothing that may run at teardown is registered.
+        if (
             app.teardown_request_funcs
-            or request_tearing_down in app._signals_with_receivers
-            or "do_teardown_request" in app._overrides
-        )
-        leaves_app = entered_app and self._leaving_app_has_work
-        if tears_down or leaves_app:
-            return self._leave_running(invoke, exc, tears_down, leaves_app)
+            or app.teardown_appcontext_funcs
+            or app._signals_with_receivers
+            or app._overrides
+        ):
+            tears_down = len(saved) == 1 and bool(
+                app.teardown_request_funcs
+                or request_tearing_down in app._signals_with_receivers
+                or "do_teardown_request" in app._overrides
+            )
+            leaves_app = entered_app and self._leaving_app_has_work
+            if tears_down or leaves_app:
+                return self._leave_running(invoke, exc, tears_down, leaves_app)
         saved.pop()
         try:
             if not saved:

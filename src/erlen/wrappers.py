@@ -114,6 +114,8 @@ class Request(SansIORequest):
     _max_form_parts: int | None = None
     _cached_data: bytes | None = None
     _raw_headers: RawHeaders | None = None
+    # Whether the body was opened (stream, form, files): what release_resources closes.
+    _body_opened = False
 
     def __init__(
         self,
@@ -121,14 +123,14 @@ class Request(SansIORequest):
         path: str,
         headers: Headers | RawHeaders,
         connection: Callable[[Request], Connection],
-        *,
         body: BodyOpener | None = None,
-        environ: WSGIEnvironment | Callable[[], WSGIEnvironment] | None = None,
+        environ: WSGIEnvironment | Callable[[Request], WSGIEnvironment] | None = None,
         scope: Scope | None = None,
     ) -> None:
         """``path``: under the root path; ``connection``: reads the :data:`Connection` fields
         from the request's scope or environ, when one of them is first used (most requests
-        use none)."""
+        use none); ``environ``: the WSGI environ, or what makes one from the request on
+        first use. (The adapters pass all positionally: keywords cost a dict per request.)"""
         # Deliberately not calling the base __init__: it would build the headers eagerly.
         self.method = method
         self.path = path
@@ -178,7 +180,7 @@ class Request(SansIORequest):
         """The WSGI environ (under ASGI, an equivalent built from the scope on first use)."""
         environ = self._environ
         if callable(environ):
-            environ = self._environ = environ()
+            environ = self._environ = environ(self)
         if environ is None:
             environ = self._environ = {}
         return environ
@@ -279,6 +281,7 @@ class Request(SansIORequest):
     @cached_property
     def stream(self) -> t.IO[bytes]:
         """The raw body as a file, limited to :attr:`max_content_length` (413 beyond it)."""
+        self._body_opened = True
         if self._open_body is None:
             return io.BytesIO()
         return self._open_body(self.max_content_length)
@@ -352,6 +355,7 @@ class Request(SansIORequest):
                 parsed = (parsed[0], _named(parsed[1], empty), _named(parsed[2], empty))
         else:
             parsed = (self.stream, empty(), empty())
+        self._body_opened = True
         self.__dict__["stream"], self.__dict__["form"], self.__dict__["files"] = parsed
 
     @cached_property
@@ -433,6 +437,8 @@ class Request(SansIORequest):
 
     def release_resources(self) -> None:
         """What :meth:`close` does; the request context calls this at teardown."""
+        if not self._body_opened:  # (most requests: and reading __dict__ would make one)
+            return
         files = self.__dict__.get("files")
         for _key, value in files.items(multi=True) if files else ():
             value.close()

@@ -319,21 +319,23 @@ async def _receive_within(receive: Receive, timeout: float) -> Message:
 
 
 class _LazyInput(io.RawIOBase):
-    """``wsgi.input`` of the environ built for an ASGI request: reads the body on first use."""
+    """``wsgi.input`` of the environ built for an ASGI request: reads ``request.stream``, opened
+    on first use."""
 
-    def __init__(self, body: RequestBody) -> None:
-        self._body = body
+    def __init__(self, request: Request) -> None:
+        self._request = request
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: t.Any) -> int:
-        limit = self._body.request.max_content_length if self._body.request else None
-        return self._body.open(limit).readinto(buffer)  # type: ignore[attr-defined, no-any-return]
+        return self._request.stream.readinto(buffer)  # type: ignore[attr-defined, no-any-return]
 
 
-def environ_from_scope(scope: Scope, body: RequestBody | None) -> WSGIEnvironment:
-    """A WSGI environ equivalent to an ASGI scope (for ``request.environ``)."""
+def environ_of(request: Request) -> WSGIEnvironment:
+    """A WSGI environ equivalent to an ASGI request's scope (its ``request.environ``), whose
+    ``wsgi.input`` reads the request's body."""
+    scope = t.cast("Scope", request.scope)
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
     root_path, path = split_path(scope)
@@ -349,7 +351,7 @@ def environ_from_scope(scope: Scope, body: RequestBody | None) -> WSGIEnvironmen
         "REMOTE_PORT": str(client[1]),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": io.BufferedReader(_LazyInput(body)) if body else io.BytesIO(),
+        "wsgi.input": io.BufferedReader(_LazyInput(request)),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
@@ -372,12 +374,9 @@ def request_from_scope(
 ) -> Request:
     """Build a request from an ASGI HTTP scope, with its body (``None``: none announced);
     headers are decoded on first use."""
-    request = request_class(
-        *request_fields(scope),
-        body=body.open if body is not None else None,
-        environ=lambda: environ_from_scope(scope, body),
-        scope=scope,
-    )
+    method, path, headers, connection = request_fields(scope)
+    opener = body.open if body is not None else None
+    request = request_class(method, path, headers, connection, opener, environ_of, scope)
     if body is not None:
         body.request = request
     return request

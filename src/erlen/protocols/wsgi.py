@@ -110,8 +110,8 @@ def request_from_environ(request_class: type[Request], environ: WSGIEnvironment)
         canonical_path(path),
         environ,  # its headers are read on first use
         _environ_connection,
-        body=functools.partial(_open_input, environ),
-        environ=environ,
+        functools.partial(_open_input, environ),
+        environ,
     )
 
 
