@@ -495,6 +495,8 @@ class Erlen(TemplateFunctions, Scaffold):
         by a view is run by the pipeline); an ``HTTPException``; or a
         tuple ``(body, status)``, ``(body, headers)`` or ``(body, status, headers)``.
         """
+        if type(rv) is str:  # the most common return value
+            return self.response_class(rv)
         return response_from_value(self, rv)
 
     def redirect(self, location: str, code: int = 302) -> Response:

@@ -20,8 +20,6 @@ if t.TYPE_CHECKING:
 
 def response_from_value(app: Erlen, rv: ft.ResponseReturnValue | HTTPException) -> Response:
     """The work of :meth:`Erlen.make_response`."""
-    if type(rv) is str:  # the most common return value
-        return app.response_class(rv)
     status: t.Any = None
     headers: t.Any = None
     if type(rv) is tuple:

@@ -40,21 +40,18 @@ async def handle_in_thread(
     except BaseException as exc:
         await ctx._pop(invoke, exc)
         raise
+    content = response.response
     if sends_no_body(response, method):
         response.close()
         body = Body.NONE
+    elif type(content) is list:  # known, unless a function runs when it has been sent
+        body = Body.STREAMED if response._on_close else Body.KNOWN
+    elif file_wrapper is not None and type(content) is file_wrapper:
+        body = Body.KNOWN
     else:
-        body = Body.STREAMED if _streams(response, file_wrapper) else Body.KNOWN
+        body = Body.STREAMED  # made while it is sent: the request context must stay
     if body is not Body.STREAMED:
         running = ctx._leave(invoke, error)
         if running is not None:
             await running
     return response, error, body
-
-
-def _streams(response: Response, file_wrapper: type | None) -> bool:
-    """Whether the body is produced while it is sent, so the request context must stay."""
-    body = response.response
-    if type(body) is list:
-        return bool(response._on_close)
-    return file_wrapper is None or type(body) is not file_wrapper
