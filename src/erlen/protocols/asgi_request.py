@@ -338,7 +338,8 @@ def environ_of(request: Request) -> WSGIEnvironment:
     scope = t.cast("Scope", request.scope)
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
-    root_path, path = split_path(scope)
+    root_path = scope.get("root_path", "")
+    path = path_under_root(scope)
     environ: WSGIEnvironment = {
         "REQUEST_METHOD": scope.get("method", "GET"),
         "SCRIPT_NAME": root_path.encode().decode("latin-1"),
@@ -374,31 +375,33 @@ def request_from_scope(
 ) -> Request:
     """Build a request from an ASGI HTTP scope, with its body (``None``: none announced);
     headers are decoded on first use."""
-    method, path, headers, connection = request_fields(scope)
+    method = scope.get("method", "GET")
     opener = body.open if body is not None else None
-    request = request_class(method, path, headers, connection, opener, environ_of, scope)
+    request = request_class(
+        method,
+        path_under_root(scope),
+        scope["headers"],
+        scope_connection,
+        opener,
+        environ_of,
+        scope,
+    )
     if body is not None:
         body.request = request
     return request
 
 
-def split_path(scope: Scope) -> tuple[str, str]:
-    """The scope's root path, and its path under the root in canonical form (see
+def path_under_root(scope: Scope) -> str:
+    """The scope's path under its root path, in canonical form (see
     :mod:`erlen.protocols.request_path`)."""
-    root_path: str = scope.get("root_path", "")
     path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
     if root_path and (path == root_path or path.startswith(root_path.rstrip("/") + "/")):
         path = path[len(root_path) :]
-    return root_path, canonical_path(path)
+    return canonical_path(path)
 
 
-def request_fields(scope: Scope) -> tuple[t.Any, ...]:
-    """The positional arguments of :class:`~erlen.wrappers.Request` for an HTTP or WebSocket
-    scope (the root path taken off the path; the connection's fields read on first use)."""
-    return scope.get("method", "GET"), split_path(scope)[1], scope["headers"], _scope_connection
-
-
-def _scope_connection(request: Request) -> Connection:
+def scope_connection(request: Request) -> Connection:
     """An ASGI request's connection fields, read from its scope on first use."""
     scope = t.cast("Scope", request.scope)
     server = scope.get("server")

@@ -7,7 +7,7 @@ import typing as t
 from ..concurrency import call_in_worker
 from ..ctx import RequestContext
 from ..websockets import WebSocketState
-from .asgi_request import encode_headers, environ_of, request_fields
+from .asgi_request import encode_headers, environ_of, path_under_root, scope_connection
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -23,7 +23,14 @@ async def serve_websocket(app: Erlen, scope: Scope, receive: Receive, send: Send
     if (await receive())["type"] != "websocket.connect":
         return  # the client left before the handshake
     websocket = app.websocket_class(
-        *request_fields(scope), receive=receive, send=send, environ=environ_of, scope=scope
+        scope.get("method", "GET"),
+        path_under_root(scope),
+        scope["headers"],
+        scope_connection,
+        receive=receive,
+        send=send,
+        environ=environ_of,
+        scope=scope,
     )
     ctx = RequestContext(app, websocket)
     ctx.push()

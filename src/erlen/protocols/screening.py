@@ -77,24 +77,32 @@ def screen_scope(config: Config, scope: Scope) -> tuple[HTTPException | None, An
     size_limit = config["MAX_HEADER_SIZE"]
     if size_limit and size > size_limit:
         return _too_large(size_limit), _NO_BODY
-    return _framing(scope, headers, framing)
+    return _framing(scope, headers) if framing else _unframed(scope)
 
 
 def announced_body(scope: Scope) -> Announced:
     """What the headers of ``scope`` announce of the body (an ambiguous length: no body)."""
     headers: t.Sequence[tuple[bytes, bytes]] = scope["headers"]
-    return _framing(scope, headers, any(name in _FRAMING for name, _value in headers))[1]
+    framing = any(name in _FRAMING for name, _value in headers)
+    return (_framing(scope, headers) if framing else _unframed(scope))[1]
+
+
+_UNFRAMED_HTTP1: tuple[None, Announced] = (None, _NO_BODY)
+_UNFRAMED_HTTP2: tuple[None, Announced] = (None, _STREAMED_BODY)
+
+
+def _unframed(scope: Scope) -> tuple[None, Announced]:
+    """What a request without Content-Length or Transfer-Encoding announces: under HTTP/1, no
+    body; HTTP/2 and 3 frame the body themselves, so one may still come."""
+    http1 = scope.get("http_version", "1.1") in ("1.0", "1.1")
+    return _UNFRAMED_HTTP1 if http1 else _UNFRAMED_HTTP2
 
 
 def _framing(
-    scope: Scope, headers: t.Sequence[tuple[bytes, bytes]], framing: bool
+    scope: Scope, headers: t.Sequence[tuple[bytes, bytes]]
 ) -> tuple[HTTPException | None, Announced]:
-    """The refusal of an ambiguous length, and what the headers announce of the body;
-    ``framing``: whether a Content-Length or Transfer-Encoding is among them."""
-    if not framing:
-        # HTTP/2 and 3 frame the body themselves: without a Content-Length it may still come.
-        http_version = scope.get("http_version", "1.1")
-        return None, _NO_BODY if http_version in ("1.0", "1.1") else _STREAMED_BODY
+    """The refusal of an ambiguous length, and what the headers announce of the body, for
+    headers with a Content-Length or Transfer-Encoding."""
     lengths = [value for name, value in headers if name == b"content-length"]
     if not lengths:  # Transfer-Encoding alone
         chunked = any(
