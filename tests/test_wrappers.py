@@ -596,7 +596,7 @@ def test_connection_fields_are_read_on_first_use_and_settable(
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(wsgi, "_environ_connection", counting(wsgi._environ_connection))
-        patch.setattr(asgi_request, "_scope_connection", counting(asgi_request._scope_connection))
+        patch.setattr(asgi_request, "scope_connection", counting(asgi_request.scope_connection))
         assert client.get("/untouched").text == "ok"
         if _SPEEDUPS:  # (werkzeug's own URL matcher, with them off, reads them all)
             assert reads == []  # a request that reads none computes none

@@ -29,7 +29,7 @@ from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import cached_property
 
 from ._speedups import ENABLED as _SPEEDUPS
-from ._speedups.headers import RequestHeaders, WSGIRequestHeaders
+from ._speedups.headers import RequestHeaders, WSGIRequestHeaders, decoded_headers
 from ._speedups.response_init import STATUS_LINES, init_for_bytes, init_headers_and_status
 from .globals import _cv_app
 from .response_headers import check_cookie_domain
@@ -166,9 +166,7 @@ class Request(SansIORequest):
             if isinstance(raw, dict):  # a WSGI environ: the headers are read from it on demand
                 headers = self._headers = _ENVIRON_HEADERS(raw)
             else:
-                headers = self._headers = _PAIR_HEADERS(
-                    [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw]
-                )
+                headers = self._headers = _PAIR_HEADERS(raw)
         return headers
 
     @headers.setter
@@ -611,7 +609,9 @@ class Response(SansIOResponse):
 
 #: The classes of request headers: werkzeug's own when the speedups are off.
 _ENVIRON_HEADERS: type[EnvironHeaders] = WSGIRequestHeaders if _SPEEDUPS else EnvironHeaders
-_PAIR_HEADERS: type[Headers] = RequestHeaders if _SPEEDUPS else Headers
+_PAIR_HEADERS: Callable[[Iterable[tuple[bytes, bytes]]], Headers] = (
+    RequestHeaders if _SPEEDUPS else decoded_headers
+)
 
 
 def _depth(value: t.Any) -> int:

@@ -1,11 +1,13 @@
 """Request headers without an exception per miss, and werkzeug's list of header pairs.
 
-Upstream: ``werkzeug.datastructures.Headers.__init__``, ``get`` and ``__contains__`` (for
-:class:`RequestHeaders`), ``EnvironHeaders.get``, ``__contains__`` and ``getlist`` (for
-:class:`WSGIRequestHeaders`). werkzeug answers ``get`` and ``in`` by raising and catching a
-``KeyError`` when the header is absent, and absent headers are the common case on the hot path
-(``Origin`` and ``Sec-Fetch-Site`` for the cross-site check of every POST from a non-browser
-client): these subclasses look up without an exception. Everything else is werkzeug's.
+Upstream: werkzeug's ``Headers`` of the pairs decoded (:func:`decoded_headers`), its
+``get``, ``__contains__`` and ``__getitem__`` (for :class:`RequestHeaders`);
+``EnvironHeaders.get``, ``__contains__`` and ``getlist`` (for :class:`WSGIRequestHeaders`).
+werkzeug answers ``get`` and ``in`` by raising and catching a ``KeyError`` when the header is
+absent, and absent headers are the common case on the hot path (``Origin`` and
+``Sec-Fetch-Site`` for the cross-site check of every POST from a non-browser client): these
+subclasses look up without an exception, and the pairs of an ASGI request are only decoded
+when werkzeug's own code needs them. Everything else is werkzeug's.
 
 The functions at the end read and write werkzeug's storage of a ``Headers``, ``_list`` (the
 (name, value) tuples in order): ``header_pairs``, ``add_trusted_pairs``, ``replace_pairs`` and
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterable
 from operator import attrgetter
 
 from werkzeug.datastructures import EnvironHeaders, Headers
+from werkzeug.exceptions import BadRequestKeyError
 
 from . import ENABLED
 
@@ -55,28 +58,60 @@ class _NoRaiseOnMiss(Headers):
 
 
 class RequestHeaders(_NoRaiseOnMiss):
-    """The headers of a request that came as a list of pairs (an ASGI scope). A list of
-    ``str`` pairs is taken as it is: werkzeug checks each value for a line break, once per
-    pair and request, where the server's parser has already split the header lines (a value
-    with one is refused by werkzeug, kept here; a response header it reaches is refused by
+    """The headers of a request that came as (name, value) byte pairs (an ASGI scope),
+    decoded (latin-1) when werkzeug's code first needs them all: a lookup by name reads the
+    pairs as they came and decodes the value it finds. Decoded, the pairs are taken as they
+    are: werkzeug checks each value for a line break, once per pair and request, where the
+    server's parser has already split the header lines (a value with one is refused by
+    werkzeug, kept here; a response header it reaches is refused by
     :mod:`erlen.response_headers`)."""
 
-    def __init__(self, defaults: t.Any = None) -> None:
-        if type(defaults) is list:
-            self._list = list(defaults)  # (copied, as werkzeug does)
-        else:
-            super().__init__(defaults)
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        # (Not werkzeug's __init__: it sets _list, decoded here on first use.)
+        self._raw = raw if type(raw) is list else list(raw)
+        self._decoded: list[tuple[str, str]] | None = None
+
+    @property  # (werkzeug's storage, made on first use)
+    def _list(self) -> list[tuple[str, str]]:
+        decoded = self._decoded
+        if decoded is None:
+            decoded = self._decoded = [
+                (name.decode("latin-1"), value.decode("latin-1")) for name, value in self._raw
+            ]
+        return decoded
+
+    @_list.setter
+    def _list(self, value: list[tuple[str, str]]) -> None:
+        self._decoded = value
 
     def _find(self, key: str) -> str | None:
         wanted = key.lower()
-        if not wanted.isascii():  # (a lower-cased name may be longer: "İ" is "i̇")
-            return next((v for name, v in self._list if name.lower() == wanted), None)
-        size = len(wanted)
-        # A name of another length is no match; an ASGI server's names are lower case already.
-        for name, value in self._list:
-            if len(name) == size and (name == wanted or name.lower() == wanted):
-                return value
-        return None
+        if self._decoded is None and wanted.isascii():
+            # An ASGI server's names are lower case; another one matches when its bytes
+            # lower-cased do: a name of another length, or with a byte over 127, cannot
+            # (no latin-1 letter lower-cases to ASCII).
+            encoded = wanted.encode()
+            size = len(encoded)
+            for name, value in self._raw:
+                if name == encoded or (len(name) == size and name.lower() == encoded):
+                    return value.decode("latin-1")
+            return None
+        # (decoded: werkzeug's methods may have changed the pairs since; a lower-cased name
+        # that is not ASCII may also be longer: "İ" is "i̇")
+        return next((value for name, value in self._list if name.lower() == wanted), None)
+
+    def __getitem__(self, key: t.Any) -> t.Any:
+        if isinstance(key, str):
+            value = self._find(key)
+            if value is None:
+                raise BadRequestKeyError(key)
+            return value
+        return super().__getitem__(key)
+
+
+def decoded_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    """Upstream of :class:`RequestHeaders`: werkzeug's ``Headers`` of the pairs decoded."""
+    return Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])
 
 
 # type: ignore: werkzeug's ImmutableHeadersMixin and Headers disagree on update/extend typing.
