@@ -69,22 +69,23 @@ def screen_scope(config: Config, scope: Scope) -> tuple[HTTPException | None, An
     if count_limit and len(headers) > count_limit:
         return _too_many(count_limit), _NO_BODY
     size = 0
-    framing = False
+    framing: list[tuple[bytes, bytes]] | None = None
     for name, value in headers:
         size += len(name) + len(value)
         if name in _FRAMING:
-            framing = True
+            if framing is None:
+                framing = []
+            framing.append((name, value))
     size_limit = config["MAX_HEADER_SIZE"]
     if size_limit and size > size_limit:
         return _too_large(size_limit), _NO_BODY
-    return _framing(scope, headers) if framing else _unframed(scope)
+    return _unframed(scope) if framing is None else _framing(framing)
 
 
 def announced_body(scope: Scope) -> Announced:
     """What the headers of ``scope`` announce of the body (an ambiguous length: no body)."""
-    headers: t.Sequence[tuple[bytes, bytes]] = scope["headers"]
-    framing = any(name in _FRAMING for name, _value in headers)
-    return (_framing(scope, headers) if framing else _unframed(scope))[1]
+    framing = [(name, value) for name, value in scope["headers"] if name in _FRAMING]
+    return (_framing(framing) if framing else _unframed(scope))[1]
 
 
 _UNFRAMED_HTTP1: tuple[None, Announced] = (None, _NO_BODY)
@@ -98,21 +99,17 @@ def _unframed(scope: Scope) -> tuple[None, Announced]:
     return _UNFRAMED_HTTP1 if http1 else _UNFRAMED_HTTP2
 
 
-def _framing(
-    scope: Scope, headers: t.Sequence[tuple[bytes, bytes]]
-) -> tuple[HTTPException | None, Announced]:
-    """The refusal of an ambiguous length, and what the headers announce of the body, for
-    headers with a Content-Length or Transfer-Encoding."""
-    lengths = [value for name, value in headers if name == b"content-length"]
+def _framing(framing: list[tuple[bytes, bytes]]) -> tuple[HTTPException | None, Announced]:
+    """The refusal of an ambiguous length, and what the headers announce of the body, from
+    their Content-Length and Transfer-Encoding lines (``framing``, at least one)."""
+    lengths = [value for name, value in framing if name == b"content-length"]
     if not lengths:  # Transfer-Encoding alone
-        chunked = any(
-            name == b"transfer-encoding" and b"chunked" in value.lower() for name, value in headers
-        )
+        chunked = any(b"chunked" in value.lower() for _name, value in framing)
         return None, _STREAMED_BODY if chunked else _NO_BODY
     if (
         len(lengths) > 1
         or not lengths[0].isdigit()  # bytes: ASCII digits only
-        or any(name == b"transfer-encoding" for name, _value in headers)
+        or len(lengths) < len(framing)  # a Transfer-Encoding too
     ):
         return AmbiguousFraming(), _NO_BODY
     length = int(lengths[0])
