@@ -13,6 +13,7 @@ from werkzeug.datastructures import EnvironHeaders, Headers
 from erlen import Erlen, request
 from erlen._speedups.headers import (
     RequestHeaders,
+    ResponseHeaders,
     WSGIRequestHeaders,
     add_trusted_pairs,
     decoded_headers,
@@ -170,3 +171,51 @@ def test_request_headers_keep_a_value_werkzeug_refuses() -> None:
     with pytest.raises(ValueError):
         decoded_headers([(b"x-a", b"1\n2")])
     assert RequestHeaders([(b"x-a", b"1\n2")]).get("X-A") == "1\n2"
+
+
+set_values = st.one_of(
+    header_values,
+    st.sampled_from(["a\nb", "a\rb", "\n", "x\r\n"]),  # refused
+    st.integers(),  # converted by werkzeug
+)
+
+
+@settings(max_examples=400, derandomize=True)
+@given(
+    pairs=st.lists(st.tuples(header_names | odd_names, header_values), max_size=6),
+    changes=st.lists(st.tuples(header_names | odd_names, set_values), min_size=1, max_size=3),
+    by_item=st.booleans(),
+)
+def test_setting_a_response_header_does_what_werkzeug_does(
+    pairs: list[tuple[str, str]], changes: list[tuple[str, t.Any]], by_item: bool
+) -> None:
+    ours, theirs = ResponseHeaders(pairs), Headers(pairs)
+    for name, value in changes:
+        outcomes = []
+        for headers in (ours, theirs):
+            try:
+                if by_item:
+                    headers[name] = value
+                else:
+                    headers.set(name, value)
+                outcomes.append(None)
+            except ValueError as error:
+                outcomes.append(str(error))
+        assert outcomes[0] == outcomes[1]
+        assert list(ours) == list(theirs)
+
+
+def test_setting_a_response_header_with_options_stays_werkzeugs() -> None:
+    ours, theirs = ResponseHeaders(PAIRS), Headers(PAIRS)
+    ours.set("Content-Disposition", "attachment", filename="a b.txt")
+    theirs.set("Content-Disposition", "attachment", filename="a b.txt")
+    assert list(ours) == list(theirs)
+
+
+def test_response_headers_equal_werkzeugs_as_werkzeug_compares() -> None:
+    ours = ResponseHeaders([("Content-Type", "text/plain"), ("X-A", "1")])
+    same = Headers([("content-type", "text/plain"), ("x-a", "1")])
+    other = Headers([("Content-Type", "text/plain")])
+    assert ours == same and same == ours
+    assert ours != other and other != ours
+    assert ours == ResponseHeaders(same) and ours != "X-A: 1"

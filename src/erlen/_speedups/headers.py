@@ -2,7 +2,8 @@
 
 Upstream: werkzeug's ``Headers`` of the pairs decoded (:func:`decoded_headers`), its
 ``get``, ``__contains__`` and ``__getitem__`` (for :class:`RequestHeaders`);
-``EnvironHeaders.get``, ``__contains__`` and ``getlist`` (for :class:`WSGIRequestHeaders`).
+``EnvironHeaders.get``, ``__contains__`` and ``getlist`` (for :class:`WSGIRequestHeaders`);
+``Headers.set`` (for :class:`ResponseHeaders`).
 werkzeug answers ``get`` and ``in`` by raising and catching a ``KeyError`` when the header is
 absent, and absent headers are the common case on the hot path (``Origin`` and
 ``Sec-Fetch-Site`` for the cross-site check of every POST from a non-browser client): these
@@ -152,6 +153,49 @@ def _environ_key(name: str) -> str:
 _environ_keys: dict[str, str] = {}
 
 
+class ResponseHeaders(Headers):
+    """werkzeug's ``Headers`` for responses, whose ``set`` (and ``headers[name] = value``) of a
+    string value under an ASCII name, what views and ``after_request`` hooks do, compares only
+    the names of the same length (an ASCII name lower-cases to one of its own length, and no
+    other name lower-cases to ASCII of another length), not each one lower-cased, and looks
+    for a line break without a regular expression."""
+
+    def set(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+        if kwargs or type(key) is not str or type(value) is not str:
+            return super().set(key, value, **kwargs)
+        wanted = key.lower()
+        if not wanted.isascii():
+            return super().set(key, value)
+        if "\n" in value or "\r" in value:
+            raise ValueError("Header values must not contain newline characters.")
+        pairs = self._list
+        size = len(wanted)
+        for index, (name, _value) in enumerate(pairs):
+            if len(name) == size and name.lower() == wanted:
+                pairs[index] = (key, value)  # the first one replaced, the others removed
+                pairs[index + 1 :] = [
+                    pair
+                    for pair in pairs[index + 1 :]
+                    if not (len(pair[0]) == size and pair[0].lower() == wanted)
+                ]
+                return None
+        pairs.append((key, value))
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        # werkzeug compares headers of one class only: these equal its Headers as they would.
+        if type(other) is not Headers and type(other) is not ResponseHeaders:
+            return NotImplemented
+        return _lowered(self) == _lowered(other)
+
+    __hash__ = None  # (mutable, as werkzeug's)
+
+
+def _lowered(headers: Headers) -> set[tuple[str, ...]]:
+    """What werkzeug compares of two headers: the set of pairs, names lower-cased."""
+    return {(name.lower(), *rest) for name, *rest in header_pairs(headers)}
+
+
 def _extend_list(headers: Headers, pairs: Iterable[tuple[str, str]]) -> None:
     headers._list.extend(pairs)
 
@@ -161,7 +205,7 @@ def _replace_list(headers: Headers, pairs: list[tuple[str, str]]) -> None:
 
 
 def _trusted_headers(pairs: list[tuple[str, str]]) -> Headers:
-    headers = Headers.__new__(Headers)
+    headers = ResponseHeaders.__new__(ResponseHeaders)
     headers._list = pairs
     return headers
 

@@ -18,7 +18,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.sansio.response import Response
 from werkzeug.utils import get_content_type
 
-from .headers import trusted_headers
+from .headers import ResponseHeaders, trusted_headers
 
 #: The status line of each status code werkzeug knows.
 STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
@@ -48,11 +48,11 @@ def init_headers_and_status(
 ) -> None:
     """What ``Response.__init__(status, headers, mimetype, content_type)`` sets."""
     if headers is None:
-        response.headers = Headers()
+        response.headers = ResponseHeaders()
     elif isinstance(headers, Headers):
         response.headers = headers
     else:
-        response.headers = Headers(headers)
+        response.headers = ResponseHeaders(headers)
     if content_type is None:
         if mimetype is None and (headers is None or response.headers.get("Content-Type") is None):
             mimetype = response.default_mimetype
