@@ -191,7 +191,7 @@ def test_setting_a_response_header_does_what_werkzeug_does(
 ) -> None:
     ours, theirs = ResponseHeaders(pairs), Headers(pairs)
     for name, value in changes:
-        outcomes = []
+        outcomes: list[str | None] = []
         for headers in (ours, theirs):
             try:
                 if by_item:
