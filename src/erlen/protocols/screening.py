@@ -156,8 +156,7 @@ def _learn_shape(environ: WSGIEnvironment) -> _Shape:
     content = [key for key in _CONTENT_KEYS if key in environ]
     keys = (*fields, *content)
     names = sum(len(key) - 5 for key in fields) + sum(map(len, content))
-    values = operator.itemgetter(*keys) if len(keys) > 1 else _values_getter(keys)
-    shape = (values, len(fields), names, bool(content))
+    shape = (_values_getter(keys), len(fields), names, bool(content))
     if len(_shapes) >= _MAX_SHAPES:  # many kinds of clients: start afresh
         _shapes.clear()
     _shapes[tuple(environ)] = shape
@@ -165,12 +164,13 @@ def _learn_shape(environ: WSGIEnvironment) -> _Shape:
 
 
 def _values_getter(keys: tuple[str, ...]) -> t.Callable[[WSGIEnvironment], tuple[str, ...]]:
-    """A getter of the values of ``keys`` as a tuple, as itemgetter gives one for two or more."""
-
-    def values(environ: WSGIEnvironment) -> tuple[str, ...]:
-        return tuple(environ[key] for key in keys)
-
-    return values
+    """A getter of the values of ``keys`` as a tuple (an itemgetter, for two keys or more)."""
+    if len(keys) > 1:
+        return operator.itemgetter(*keys)
+    if not keys:
+        return lambda environ: ()
+    key = keys[0]  # (a request with one header, as HTTP/1.1 requires Host: common)
+    return lambda environ: (environ[key],)
 
 
 def _too_many(limit: int) -> HTTPException:
