@@ -44,8 +44,8 @@ if t.TYPE_CHECKING:
 
     from .typing import Scope
 
-#: Opens the request body as a file-like object, given the maximum length to allow.
-BodyOpener = Callable[[int | None], t.IO[bytes]]
+#: Opens the body of the request given as a file-like object, given the maximum length to allow.
+BodyOpener = Callable[["Request", int | None], t.IO[bytes]]
 #: What a request came over: the URL scheme, the server's host and port, the root path the app
 #: is mounted under, the query string and the client's address.
 Connection = tuple[str, "tuple[str, int | None] | None", str, bytes, "str | None"]
@@ -282,7 +282,7 @@ class Request(SansIORequest):
         self._body_opened = True
         if self._open_body is None:
             return io.BytesIO()
-        return self._open_body(self.max_content_length)
+        return self._open_body(self, self.max_content_length)
 
     @t.overload
     def get_data(

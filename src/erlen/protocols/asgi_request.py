@@ -269,6 +269,10 @@ class RequestBody:
             return io.BytesIO(pieces[0])
         return t.cast(t.IO[bytes], ChunkReader(pieces))
 
+    def __call__(self, request: Request, limit: int | None) -> t.IO[bytes]:
+        """Open the body for its request (the request's body opener)."""
+        return self.open(limit)
+
     def open(self, limit: int | None) -> t.IO[bytes]:
         """The body as a file; from a worker thread, waits for it to be read on the loop."""
         if self._buffer is None and not self._content_length()[0]:
@@ -376,15 +380,9 @@ def request_from_scope(
     """Build a request from an ASGI HTTP scope, with its body (``None``: none announced);
     headers are decoded on first use."""
     method = scope.get("method", "GET")
-    opener = body.open if body is not None else None
+    path = path_under_root(scope)
     request = request_class(
-        method,
-        path_under_root(scope),
-        scope["headers"],
-        scope_connection,
-        opener,
-        environ_of,
-        scope,
+        method, path, scope["headers"], scope_connection, body, environ_of, scope
     )
     if body is not None:
         body.request = request

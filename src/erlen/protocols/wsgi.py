@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import sys
 import typing as t
@@ -79,7 +78,8 @@ class _TerminatedInput(LimitedStream):
 SMALL_BODY = 64 * 1024
 
 
-def _open_input(environ: WSGIEnvironment, max_content_length: int | None) -> t.IO[bytes]:
+def _open_input(request: Request, max_content_length: int | None) -> t.IO[bytes]:
+    environ = request.environ
     length = get_content_length(environ)
     if length is not None and length <= SMALL_BODY:
         if max_content_length is not None and length > max_content_length:
@@ -110,7 +110,7 @@ def request_from_environ(request_class: type[Request], environ: WSGIEnvironment)
         canonical_path(path),
         environ,  # its headers are read on first use
         _environ_connection,
-        functools.partial(_open_input, environ),
+        _open_input,
         environ,
     )
 
