@@ -56,8 +56,10 @@ def check_cross_site(
     ``CSRF_TOKEN_CHECK`` mode, returns the check of the session's token, to await (``None``
     otherwise: most requests need no coroutine)."""
     # A WebSocket handshake is a GET, but a cross-site one could act as the user.
-    if (request.method in SAFE_METHODS and not request.is_websocket) or _is_exempt(app, request):
+    if request.method in SAFE_METHODS and not request.is_websocket:
         return None
+    # An exempt view is looked up only when it decides (a refusal, a token to check): most
+    # requests are same-site, or from a client that is no browser, and pass anyway.
     headers = request.headers
     origin = headers.get("Origin")
     if origin is not None and origin in app.config["TRUSTED_ORIGINS"]:
@@ -65,10 +67,15 @@ def check_cross_site(
     fetch_site = headers.get("Sec-Fetch-Site")
     if fetch_site is not None:
         if fetch_site not in ("same-origin", "none"):
+            if _is_exempt(app, request):
+                return None
             raise Forbidden("Cross-site request refused: this request came from another site.")
-    elif origin is not None and not _same_origin(origin, request):
-        raise Forbidden("Cross-site request refused: the Origin does not match this site.")
-    if app.config["CSRF_TOKEN_CHECK"]:
+    elif origin is not None:
+        if _is_exempt(app, request):
+            return None
+        if not _same_origin(origin, request):
+            raise Forbidden("Cross-site request refused: the Origin does not match this site.")
+    if app.config["CSRF_TOKEN_CHECK"] and not _is_exempt(app, request):
         # Through the invoker: the token may be a form field, and reading the body blocks (in a
         # worker thread under ASGI, where the loop cannot wait for it).
         return invoke(_check_token, request)
