@@ -118,6 +118,10 @@ def test_any_scope_headers_answer_as_werkzeugs(
     raw = _raw(pairs)
     ours, theirs = RequestHeaders(raw), decoded_headers(raw)
     _same_lookups(ours, theirs, keys)
+    if pairs:  # by position, a slice and a copy: werkzeug's own
+        assert ours[0] == theirs[0] and ours[-1:] == theirs[-1:]
+        assert ours.copy() == theirs.copy() and type(ours.copy()) is type(theirs.copy())
+        assert repr(ours) == repr(theirs).replace("Headers", "RequestHeaders", 1)
     raw.append((b"x-later", b"1"))  # a copy of the pairs, as werkzeug's
     assert list(ours) == list(theirs)
     for name, value in added:  # werkzeug's own methods change the pairs, decoded

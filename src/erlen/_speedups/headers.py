@@ -72,18 +72,16 @@ class RequestHeaders(_NoRaiseOnMiss):
         self._raw = raw if type(raw) is list else list(raw)
         self._decoded: list[tuple[str, str]] | None = None
 
-    @property  # (werkzeug's storage, made on first use)
-    def _list(self) -> list[tuple[str, str]]:
+    # werkzeug's storage, made on first use; read-only: werkzeug assigns it only in its
+    # __init__, which this class does not call.
+    @property
+    def _list(self) -> list[tuple[str, str]]:  # type: ignore[override]
         decoded = self._decoded
         if decoded is None:
             decoded = self._decoded = [
                 (name.decode("latin-1"), value.decode("latin-1")) for name, value in self._raw
             ]
         return decoded
-
-    @_list.setter
-    def _list(self, value: list[tuple[str, str]]) -> None:
-        self._decoded = value
 
     def _find(self, key: str) -> str | None:
         wanted = key.lower()
@@ -107,7 +105,13 @@ class RequestHeaders(_NoRaiseOnMiss):
             if value is None:
                 raise BadRequestKeyError(key)
             return value
+        if isinstance(key, slice):  # (werkzeug's makes one of this class, from decoded pairs)
+            return Headers(self._list[key])
         return super().__getitem__(key)
+
+    def copy(self) -> Headers:  # type: ignore[override]  # (upstream's class, not ours)
+        """A copy, as werkzeug's ``Headers`` of the decoded pairs gives: a ``Headers``."""
+        return Headers(self._list)
 
 
 def decoded_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
