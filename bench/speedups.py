@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import Environment, Template
-from werkzeug.datastructures import EnvironHeaders, FileStorage, MultiDict
+from werkzeug.datastructures import EnvironHeaders, FileStorage, Headers, MultiDict
 from werkzeug.formparser import FormDataParser as WerkzeugFormDataParser
 from werkzeug.http import dump_cookie, http_date, parse_options_header
 from werkzeug.local import LocalProxy
@@ -32,7 +32,12 @@ from werkzeug.test import encode_multipart
 
 from erlen._speedups.cookies import CookieFormat
 from erlen._speedups.forms import MultipartParser, parse_urlencoded
-from erlen._speedups.headers import RequestHeaders, WSGIRequestHeaders, decoded_headers
+from erlen._speedups.headers import (
+    RequestHeaders,
+    ResponseHeaders,
+    WSGIRequestHeaders,
+    decoded_headers,
+)
 from erlen._speedups.http_date import http_date as fast_http_date
 from erlen._speedups.json_encode import fast_encoder, upstream_encoder
 from erlen._speedups.proxy import context_proxy
@@ -118,6 +123,21 @@ def _pairs() -> list[tuple[str, Timed, Timed]]:
     ours_template, their_template = templates
     variables = {"items": [1, 2], "request": None, "session": None, "g": None}
 
+    response_pairs = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", "13"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "SAMEORIGIN"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("X-Permitted-Cross-Domain-Policies", "none"),
+    ]
+
+    def set_header(headers_class: type[Headers]) -> None:
+        headers = headers_class.__new__(headers_class)
+        headers._list = list(response_pairs)  # (as trusted_headers makes them)
+        headers["X-Hook"] = "1"
+
     document = {"id": 42, "name": "user 42", "tags": ["a", "b"]}
     json_settings = (DefaultJSONProvider.default, True, True)
     ours_json, their_json = fast_encoder(*json_settings), upstream_encoder(*json_settings)
@@ -142,6 +162,8 @@ def _pairs() -> list[tuple[str, Timed, Timed]]:
         ("a template's render context", lambda: ours_template.new_context(dict(variables)),
          lambda: their_template.new_context(dict(variables))),
         ("a small JSON response body", lambda: ours_json(document), lambda: their_json(document)),
+        ("a header set on a response of 7", lambda: set_header(ResponseHeaders),
+         lambda: set_header(Headers)),
     ]  # fmt: skip
 
 
