@@ -1,4 +1,5 @@
-"""Request headers without an exception per miss, and werkzeug's list of header pairs.
+"""Request headers without an exception per miss (nor, under ASGI, a decode per pair),
+response headers set without lower-casing every name, and werkzeug's list of header pairs.
 
 Upstream: werkzeug's ``Headers`` of the pairs decoded (:func:`decoded_headers`), its
 ``get``, ``__contains__`` and ``__getitem__`` (for :class:`RequestHeaders`);

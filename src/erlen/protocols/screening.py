@@ -169,7 +169,7 @@ def _values_getter(keys: tuple[str, ...]) -> t.Callable[[WSGIEnvironment], tuple
         return operator.itemgetter(*keys)
     if not keys:
         return lambda environ: ()
-    key = keys[0]  # (a request with one header, as HTTP/1.1 requires Host: common)
+    key = keys[0]  # (one header: Host alone, which HTTP/1.1 requires, is common)
     return lambda environ: (environ[key],)
 
 
