@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from erlen._speedups import json_encode
 from erlen._speedups.json_encode import fast_encoder, upstream_encoder
 from erlen.json.provider import DefaultJSONProvider
 
@@ -112,3 +113,17 @@ def test_a_shared_encoder_is_safe_across_threads() -> None:
         sys.setswitchinterval(old_interval)
     assert not errors
     assert results == [expected] * 1200
+
+
+@pytest.mark.parametrize("accelerator", ["absent", "other arguments"])
+def test_without_a_usable_c_encoder_it_is_upstreams(
+    monkeypatch: pytest.MonkeyPatch, accelerator: str
+) -> None:
+    def other_signature(*args: t.Any) -> t.Any:
+        raise TypeError("make_encoder() takes other arguments")
+
+    replacement = None if accelerator == "absent" else other_signature
+    monkeypatch.setattr(json_encode, "c_make_encoder", replacement)
+    encode = fast_encoder(default, True, True)
+    assert encode.__qualname__ == "JSONEncoder.encode"
+    assert encode({"b": [1, 2.5], "a": "é"}) == '{"a":"\\u00e9","b":[1,2.5]}'

@@ -45,17 +45,20 @@ def fast_encoder(
     upstream = upstream_encoder(default, ensure_ascii, sort_keys)
     if c_make_encoder is None:
         return upstream
-    c_encode = c_make_encoder(
-        None,  # no cycle tracking: a cycle ends in RecursionError, handled below
-        default,
-        encode_basestring_ascii if ensure_ascii else encode_basestring,
-        None,  # no indent
-        ":",
-        ",",
-        sort_keys,
-        False,  # skipkeys
-        True,  # allow_nan
-    )
+    try:
+        c_encode = c_make_encoder(
+            None,  # no cycle tracking: a cycle ends in RecursionError, handled below
+            default,
+            encode_basestring_ascii if ensure_ascii else encode_basestring,
+            None,  # no indent
+            ":",
+            ",",
+            sort_keys,
+            False,  # skipkeys
+            True,  # allow_nan
+        )
+    except TypeError:  # (an interpreter whose encoder takes other arguments)
+        return upstream
     join = "".join
 
     def encode(obj: t.Any) -> str:
