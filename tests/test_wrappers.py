@@ -120,6 +120,26 @@ def test_form_multipart_and_files(app: Erlen, client: ErlenClient) -> None:
     }
 
 
+@pytest.mark.parametrize("read", ["files", "stream", "nothing"])
+def test_what_a_view_opened_of_the_body_is_closed_after_the_request(
+    app: Erlen, client: ErlenClient, read: str
+) -> None:
+    opened: list[t.Any] = []
+
+    @app.route("/upload", methods=["POST"])
+    def upload() -> str:
+        if read == "files":
+            opened.append(request.files["doc"].stream)
+        elif read == "stream":
+            opened.append(request.stream)
+        return "ok" if all(not file.closed for file in opened) else "closed early"
+
+    data = {"field": "value", "doc": (io.BytesIO(b"file body\n"), "notes.txt", "text/plain")}
+    assert client.post("/upload", data=data).text == "ok"
+    assert len(opened) == (0 if read == "nothing" else 1)
+    assert all(file.closed for file in opened)
+
+
 def test_values_combines_args_and_form(app: Erlen, client: ErlenClient) -> None:
     @app.route("/values", methods=["GET", "POST"])
     def values() -> t.Any:
