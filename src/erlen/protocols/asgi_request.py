@@ -270,11 +270,8 @@ class RequestBody:
         return t.cast(t.IO[bytes], ChunkReader(pieces))
 
     def __call__(self, request: Request, limit: int | None) -> t.IO[bytes]:
-        """Open the body for its request (the request's body opener)."""
-        return self.open(limit)
-
-    def open(self, limit: int | None) -> t.IO[bytes]:
-        """The body as a file; from a worker thread, waits for it to be read on the loop."""
+        """The body as a file, for its request (this object is the request's body opener);
+        from a worker thread, waits for it to be read on the loop."""
         if self._buffer is None and not self._content_length()[0]:
             self._buffer = io.BytesIO()
         if self._buffer is None:
