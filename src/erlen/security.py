@@ -58,28 +58,27 @@ def check_cross_site(
     # A WebSocket handshake is a GET, but a cross-site one could act as the user.
     if request.method in SAFE_METHODS and not request.is_websocket:
         return None
-    # An exempt view is looked up only when it decides (a refusal, a token to check): most
-    # requests are same-site, or from a client that is no browser, and pass anyway.
     headers = request.headers
     origin = headers.get("Origin")
     if origin is not None and origin in app.config["TRUSTED_ORIGINS"]:
         return None
     fetch_site = headers.get("Sec-Fetch-Site")
+    refusal: str | None = None
     if fetch_site is not None:
         if fetch_site not in ("same-origin", "none"):
-            if _is_exempt(app, request):
-                return None
-            raise Forbidden("Cross-site request refused: this request came from another site.")
-    elif origin is not None:
-        if _is_exempt(app, request):
-            return None
-        if not _same_origin(origin, request):
-            raise Forbidden("Cross-site request refused: the Origin does not match this site.")
-    if app.config["CSRF_TOKEN_CHECK"] and not _is_exempt(app, request):
-        # Through the invoker: the token may be a form field, and reading the body blocks (in a
-        # worker thread under ASGI, where the loop cannot wait for it).
-        return invoke(_check_token, request)
-    return None
+            refusal = "Cross-site request refused: this request came from another site."
+    elif origin is not None and not _same_origin(origin, request):
+        refusal = "Cross-site request refused: the Origin does not match this site."
+    check_token = app.config["CSRF_TOKEN_CHECK"]
+    # An exempt view is looked up only when it decides: most requests are same-site, or from
+    # a client that is no browser, and pass anyway.
+    if (refusal is None and not check_token) or _is_exempt(app, request):
+        return None
+    if refusal is not None:
+        raise Forbidden(refusal)
+    # Through the invoker: the token may be a form field, and reading the body blocks (in a
+    # worker thread under ASGI, where the loop cannot wait for it).
+    return invoke(_check_token, request)
 
 
 def _is_exempt(app: Erlen, request: Request) -> bool:
