@@ -741,7 +741,7 @@ class Erlen(TemplateFunctions, Scaffold):
                 return self.wsgi_app(first, second)
             return serve_wsgi(self, first, second)
         if self._entry_wrapped:
-            return lambda receive, send: self.asgi_app(first, receive, send)
+            return functools.partial(self.asgi_app, first)
         return functools.partial(serve_asgi, self, first)
 
     def run(
