@@ -553,6 +553,15 @@ def test_stall_timer_does_not_keep_the_loop_alive(echo_app: Erlen) -> None:
 # --- cancellation from outside ------------------------------------------------------------------
 
 
+async def _until_received(client: Client) -> None:
+    """Wait (at most 10 s) until the app has asked for the first message."""
+    for _ in range(1000):
+        if client.received >= 1:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the app never called receive()")
+
+
 @pytest.mark.parametrize("timeout", [None, 30.0])
 @pytest.mark.parametrize("path", ["/async", "/sync"])
 def test_outside_cancellation_while_reading_propagates(
@@ -566,8 +575,7 @@ def test_outside_cancellation_while_reading_propagates(
         task = asyncio.ensure_future(
             echo_app.asgi_app(http_scope(path, CHUNKED), client.receive, client.send)
         )
-        while client.received < 1:
-            await asyncio.sleep(0.01)
+        await _until_received(client)
         await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -601,8 +609,7 @@ def test_cancelled_while_reading_ahead_releases_the_request(app: Erlen, hook: bo
         task = asyncio.ensure_future(
             app.asgi_app(http_scope("/", _length(b"x" * 20)), client.receive, client.send)
         )
-        while client.received < 1:
-            await asyncio.sleep(0.01)
+        await _until_received(client)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(task, 10)
