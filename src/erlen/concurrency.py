@@ -43,7 +43,7 @@ class Invoker(t.Protocol):
 
     def __call__(
         self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
-    ) -> Coroutine[t.Any, t.Any, t.Any]: ...
+    ) -> Awaitable[t.Any]: ...
 
 
 #: Threads in the pool that runs sync views and hooks under an ASGI server.
@@ -211,24 +211,40 @@ class WorkerInvoker:
         self._before_async = before_async
         self._before_sync = before_sync
 
-    async def __call__(self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        before = self._before_async
+    def __call__(
+        self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
+    ) -> Awaitable[t.Any]:
+        # Not a coroutine itself: an async function's own coroutine is awaited, when nothing
+        # is to be read first (one coroutine less for every async view and hook).
         if is_async_callable(func):
-            if before is not None:
-                await before()
-            return await func(*args, **kwargs)
+            before = self._before_async
+            if before is None:
+                return func(*args, **kwargs)  # type: ignore[no-any-return]
+            return _after(before, func(*args, **kwargs))
+        return self._in_worker(func, args, kwargs)
+
+    async def _in_worker(
+        self, func: Callable[..., t.Any], args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> t.Any:
         if self._before_sync is not None:
             await self._before_sync()
         result = await run_in_worker(func, *args, **kwargs)
         if type(result) is CoroutineType:  # a sync wrapper around an async function
-            try:
-                if before is not None:
-                    await before()
-            except BaseException:
-                result.close()
-                raise
-            return await result
+            before = self._before_async
+            if before is None:
+                return await result
+            return await _after(before, result)
         return result
+
+
+async def _after(before: Callable[[], Awaitable[None]], coro: Coroutine[t.Any, t.Any, T]) -> T:
+    """Await ``before()``, then ``coro`` (closed unawaited if ``before`` fails)."""
+    try:
+        await before()
+    except BaseException:
+        coro.close()
+        raise
+    return await coro
 
 
 #: The ASGI invoker for connections without a request body (WebSockets, lifespan).
@@ -259,16 +275,9 @@ class LoopHopInvoker:
 
     def on_loop(self, coro: Coroutine[t.Any, t.Any, T]) -> T:
         """Run ``coro`` on the loop and wait for it here (in the worker)."""
-        return asyncio.run_coroutine_threadsafe(self._after_prepare(coro), self._loop).result()
-
-    async def _after_prepare(self, coro: Coroutine[t.Any, t.Any, T]) -> T:
-        if self._before_async is not None:
-            try:
-                await self._before_async()
-            except BaseException:
-                coro.close()
-                raise
-        return await coro
+        before = self._before_async
+        on_loop = coro if before is None else _after(before, coro)
+        return asyncio.run_coroutine_threadsafe(on_loop, self._loop).result()
 
 
 def iterate_on_thread_loop(iterable: t.AsyncIterable[T]) -> Iterator[T]:

@@ -47,8 +47,9 @@ class _AppCtxGlobals:
     def __getattr__(self, name: str) -> t.Any:
         raise AttributeError(name)
 
-    def __setattr__(self, name: str, value: t.Any) -> None:
-        self.__dict__[name] = value
+    if t.TYPE_CHECKING:  # (setting is object's own: a method here would cost a call per set)
+
+        def __setattr__(self, name: str, value: t.Any) -> None: ...
 
     def __delattr__(self, name: str) -> None:
         try:
@@ -141,16 +142,6 @@ class AppContext(_Pushable):
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
         await self._leave_app(invoke, exc, self._saved_apps.pop())
-
-    @property
-    def _leaving_app_has_work(self) -> bool:
-        """Whether leaving runs any function (else it only restores the previous context)."""
-        return bool(
-            self.app.teardown_appcontext_funcs
-            or "do_teardown_appcontext" in self.app._overrides
-            or appcontext_tearing_down in self.app._signals_with_receivers
-            or appcontext_popped in self.app._signals_with_receivers
-        )
 
     async def _leave_app(
         self, invoke: Invoker, exc: BaseException | None, previous: AppContext | None
@@ -261,7 +252,12 @@ class RequestContext(AppContext):
                 or request_tearing_down in app._signals_with_receivers
                 or "do_teardown_request" in app._overrides
             )
-            leaves_app = entered_app and self._leaving_app_has_work
+            leaves_app = entered_app and bool(
+                app.teardown_appcontext_funcs
+                or "do_teardown_appcontext" in app._overrides
+                or appcontext_tearing_down in app._signals_with_receivers
+                or appcontext_popped in app._signals_with_receivers
+            )
             if tears_down or leaves_app:
                 return self._leave_running(invoke, exc, tears_down, leaves_app)
         saved.pop()
@@ -297,7 +293,8 @@ class RequestContext(AppContext):
                 await self._leave_app(invoke, exc, previous_app)
             elif entered_app:
                 _cv_app.set(previous_app)
-        self._start_background_tasks()
+        if self.background_tasks:
+            self._start_background_tasks()
 
     async def _pop(self, invoke: Invoker, exc: BaseException | None) -> None:
         running = self._leave(invoke, exc)

@@ -64,7 +64,8 @@ def _g() -> _AppCtxGlobals:
     ctx = _cv_app.get()
     if ctx is None:
         raise RuntimeError(_no_app_msg)
-    return ctx.g
+    made = ctx._g  # (made on first use by the property)
+    return ctx.g if made is None else made
 
 
 def _request() -> Request:

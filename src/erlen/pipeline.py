@@ -256,16 +256,21 @@ def match_request(app: Erlen, ctx: RequestContext, screen: bool = False) -> None
         request.routing_exception = error.with_traceback(None)
 
 
+_APP_ONLY = (None,)  # the hooks' keys for a request outside any blueprint
+
+
 async def preprocess_request(
     app: Erlen,
     request: Request,
     invoke: Invoker,
     hooks: dict[ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]],
 ) -> t.Any:
-    names = (None, *reversed(request.blueprints))
-    for name in names:
-        for preprocessor in app.url_value_preprocessors.get(name, ()):
-            preprocessor(request.endpoint, request.view_args)
+    blueprints = request.blueprints
+    names = (None, *reversed(blueprints)) if blueprints else _APP_ONLY
+    if app.url_value_preprocessors:
+        for name in names:
+            for preprocessor in app.url_value_preprocessors.get(name, ()):
+                preprocessor(request.endpoint, request.view_args)
     for name in names:
         for func in hooks.get(name, ()):
             rv = await invoke(func)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import typing as t
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from werkzeug.exceptions import BadRequest, Forbidden
@@ -49,9 +49,7 @@ def cross_site_exempt(view_or_blueprint: ExemptT) -> ExemptT:
     return view_or_blueprint
 
 
-def check_cross_site(
-    app: Erlen, request: Request, invoke: Invoker
-) -> Coroutine[t.Any, t.Any, t.Any] | None:
+def check_cross_site(app: Erlen, request: Request, invoke: Invoker) -> Awaitable[t.Any] | None:
     """Refuse (403) an unsafe request that a browser sent from another site. In
     ``CSRF_TOKEN_CHECK`` mode, returns the check of the session's token, to await (``None``
     otherwise: most requests need no coroutine)."""

@@ -117,6 +117,10 @@ def test_any_scope_headers_answer_as_werkzeugs(
 ) -> None:
     raw = _raw(pairs)
     ours, theirs = RequestHeaders(raw), decoded_headers(raw)
+    undecoded = RequestHeaders(raw)  # only looked up by name: never decoded
+    for key in keys:
+        assert undecoded.get(key) == theirs.get(key)
+        assert (key in undecoded) == (key in theirs)
     _same_lookups(ours, theirs, keys)
     if pairs:  # by position, a slice and a copy: werkzeug's own
         assert ours[0] == theirs[0] and ours[-1:] == theirs[-1:]

@@ -175,7 +175,9 @@ class ResponseHeaders(Headers):
             raise ValueError("Header values must not contain newline characters.")
         pairs = self._list
         size = len(wanted)
-        for index, (name, _value) in enumerate(pairs):
+        index = -1
+        for name, _value in pairs:
+            index += 1
             if len(name) == size and name.lower() == wanted:
                 pairs[index] = (key, value)  # the first one replaced, the others removed
                 pairs[index + 1 :] = [

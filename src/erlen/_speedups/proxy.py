@@ -127,5 +127,9 @@ def context_proxy(get: Callable[[], T], name: str) -> T:
                 return type(self)
             raise
 
-    proxy_class = type(name, (ContextProxy,), {"__slots__": (), "__getattribute__": forward})
+    def set_attribute(self: ContextProxy, attribute: str, value: t.Any) -> None:
+        setattr(get(), attribute, value)  # (g.user = ... in hooks: no lookup of the getter)
+
+    namespace = {"__slots__": (), "__getattribute__": forward, "__setattr__": set_attribute}
+    proxy_class = type(name, (ContextProxy,), namespace)
     return t.cast(T, proxy_class())
