@@ -167,6 +167,40 @@ def test_json_and_get_json(app: Erlen, client: ErlenClient) -> None:
     assert rv.json == {"json": expected, "get_json": expected, "is_json": True}
 
 
+CONTENT_TYPES = [
+    "application/json",
+    "application/json; charset=utf-8",
+    "Application/JSON",
+    " application/json",
+    "application/json ",
+    "application/problem+json",
+    "application/jsonx",
+    "text/json",
+    "application/x-www-form-urlencoded",
+    "",
+]
+
+
+@pytest.mark.parametrize("content_type", CONTENT_TYPES)
+def test_is_json_answers_as_werkzeug(app: Erlen, client: ErlenClient, content_type: str) -> None:
+    """``is_json`` answers ``application/json`` without werkzeug's parse, and anything else
+    as werkzeug's own property does."""
+    from werkzeug.wrappers import Request as WerkzeugRequest
+
+    @app.post("/is-json")
+    def is_json() -> dict[str, bool]:
+        upstream = WerkzeugRequest({"CONTENT_TYPE": content_type}).is_json
+        return {"ours": request.is_json, "upstream": upstream}
+
+    answer = client.post("/is-json", data=b"{}", headers={"Content-Type": content_type}).json
+    assert answer is not None
+    assert answer["ours"] is answer["upstream"]
+    assert answer["ours"] is (content_type.strip().lower().partition(";")[0] in _JSON_TYPES)
+
+
+_JSON_TYPES = {"application/json", "application/problem+json"}
+
+
 def test_get_json_force_and_silent(app: Erlen, client: ErlenClient) -> None:
     @app.route("/force", methods=["POST"])
     def force() -> t.Any:

@@ -29,6 +29,7 @@ from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import cached_property
 
 from ._speedups import ENABLED as _SPEEDUPS
+from ._speedups.cached_attribute import plain_cached_properties
 from ._speedups.headers import RequestHeaders, WSGIRequestHeaders, decoded_headers
 from ._speedups.response_init import STATUS_LINES, init_for_bytes, init_headers_and_status
 from .globals import _cv_app
@@ -250,7 +251,8 @@ class Request(SansIORequest):
     def body_read_timeout(self) -> float | None:
         """Seconds an ASGI body may stall between chunks before a 408 (``BODY_READ_TIMEOUT``)."""
         ctx = _cv_app.get()
-        return t.cast("float | None", ctx.app.config["BODY_READ_TIMEOUT"]) if ctx else None
+        timeout: float | None = ctx.app.config["BODY_READ_TIMEOUT"] if ctx else None
+        return timeout
 
     @property
     def max_form_parts(self) -> int | None:
@@ -385,6 +387,12 @@ class Request(SansIORequest):
 
     _json_cache: tuple[t.Any, t.Any] = (Ellipsis, Ellipsis)
 
+    @property
+    def is_json(self) -> bool:
+        """Whether the content type is JSON: ``application/json`` or ``application/*+json``."""
+        # The common value answers without werkzeug's parse of the type and its parameters.
+        return self.headers.get("Content-Type") == "application/json" or super().is_json
+
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> t.Any:
         """Parse the body as JSON.
 
@@ -443,6 +451,10 @@ class Request(SansIORequest):
         stream = self.__dict__.get("stream")
         if stream is not None:
             stream.close()
+
+
+# Read at the cost of a plain attribute once computed (see erlen._speedups.cached_attribute).
+plain_cached_properties(Request)
 
 
 class Response(SansIOResponse):

@@ -33,6 +33,7 @@ print(json.dumps({
     "http_date": provider._http_date.__module__,
     "template": app.jinja_env.template_class.__name__,
     "json": app.json._compact_encode().__qualname__,
+    "cached": type(wrappers.Request.__dict__["form"]).__name__,
 }))
 """
 
@@ -61,6 +62,7 @@ def test_off_means_upstream_everywhere(value: str) -> None:
         "http_date": "werkzeug.http",
         "template": "Template",
         "json": "JSONEncoder.encode",
+        "cached": "cached_property",
     }
 
 
@@ -76,4 +78,5 @@ def test_on_by_default(value: str | None) -> None:
         "http_date": "erlen._speedups.http_date",
         "template": "FastContextTemplate",
         "json": "fast_encoder.<locals>.encode",
+        "cached": "cached_attribute",
     }

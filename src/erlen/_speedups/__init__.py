@@ -20,7 +20,8 @@ and werkzeug's header list), :mod:`.response_init` (``Response.__init__``),
 body parsing), :mod:`.signing` (the session cookie's signature), :mod:`.cookies` (the session
 cookie's ``Set-Cookie``), :mod:`.http_date` and :mod:`.proxy` (the context-local proxies),
 :mod:`.template_context` (Jinja2's ``Template.new_context``), :mod:`.json_encode` (the standard
-library's compact ``JSONEncoder.encode``).
+library's compact ``JSONEncoder.encode``), :mod:`.cached_attribute` (werkzeug's
+``cached_property``).
 """
 
 from __future__ import annotations

@@ -128,11 +128,6 @@ class RequestBody:
             announced = self._announced = announced_body(self._scope)
         return announced
 
-    @property
-    def pending(self) -> bool:
-        """Whether a body is announced and not read yet."""
-        return self._buffer is None and self._content_length()[0]
-
     async def prefetch(self) -> None:
         """Before sync code is handed to a worker thread: read the body now, on the loop, if its
         announced length is at most :data:`PREFETCH_SIZE` and the app's ``MAX_CONTENT_LENGTH``,
@@ -281,7 +276,7 @@ class RequestBody:
                 running = None
             if running is self._loop:
                 raise RuntimeError("The request body was not read before this async code ran.")
-            loading = self.load(limit, self._timeout())
+            loading = self.load(limit, request.body_read_timeout)
             asyncio.run_coroutine_threadsafe(loading, self._loop).result()
         elif self._held is not None:
             self._release_held(limit)
@@ -295,11 +290,8 @@ class RequestBody:
             return
         if self._held is not None:
             self._release_held(request.max_content_length)
-        elif self.pending:
-            await self.load(request.max_content_length, self._timeout())
-
-    def _timeout(self) -> float | None:
-        return self.request.body_read_timeout if self.request is not None else None
+        elif self._buffer is None:  # (load makes an empty one when no body is announced)
+            await self.load(request.max_content_length, request.body_read_timeout)
 
     def close(self) -> None:
         """Release the body (its temporary file, when spooled) and the request; for the end of
