@@ -6,7 +6,8 @@ PORT ?= 5000
 # The browser tests (tests/browser/) drive Debian's Chromium with Playwright.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-fast lint typecheck pytest upstream compat chromium redis-server bench docs clean
+.PHONY: run test test-fast lint typecheck pytest upstream compat chromium redis-server valgrind bench \
+	docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,7 +67,21 @@ redis-server:
 		fi; \
 	fi
 
-pytest: $(BIN)/.installed chromium redis-server
+# Installs Debian's valgrind when missing (bench/instructions.py counts instructions with it).
+VALGRIND := /usr/bin/valgrind
+valgrind:
+	@if [ ! -x $(VALGRIND) ]; then \
+		if [ "$$(id -u)" -eq 0 ]; then \
+			apt-get update && apt-get install -y --no-install-recommends valgrind; \
+		else \
+			echo "bench/instructions.py needs Debian's valgrind at $(VALGRIND). Install it" \
+				"with 'sudo apt-get install -y --no-install-recommends valgrind', or run" \
+				"make as root." >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+pytest: $(BIN)/.installed chromium redis-server valgrind
 	$(BIN)/pytest -q --cov --cov-report=term
 
 # Lint, types and the tests that need no root, no browser and no server process: for the edit
@@ -93,9 +108,9 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
-# In-process tables, real servers (wrk if installed: apt-get install wrk) and memory, written to
-# bench/RESULTS.md. Takes several minutes.
-bench: $(BIN)/.bench-installed
+# In-process tables, instructions per request (valgrind), real servers (wrk if installed:
+# apt-get install wrk) and memory, written to bench/RESULTS.md. Takes several minutes.
+bench: $(BIN)/.bench-installed valgrind
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null \
 		&& apt-get install -y -qq wrk >/dev/null 2>&1; } \
 		|| echo "wrk is not installed: bench/servers.py uses its Python client"

@@ -35,21 +35,6 @@ import harness
 from apps import common as c
 from apps import registry
 
-SCENARIO_TITLES = {
-    "hello": "hello",
-    "param": "param JSON",
-    "routes50": "50 routes",
-    "json": "JSON echo",
-    "form": "form",
-    "upload": "upload 1 MiB",
-    "template": "template",
-    "session": "session",
-    "404": "404",
-    "hooks": "hooks",
-    "stream": "stream 1k",
-    "ws": "WS echo",
-}
-
 
 @dataclasses.dataclass
 class Cell:
@@ -156,7 +141,7 @@ def fmt_us(cell: Cell | None) -> str:
 
 
 def render_table(table: Table, title: str) -> str:
-    head = "| app | " + " | ".join(SCENARIO_TITLES[s] for s in table.scenarios) + " |"
+    head = "| app | " + " | ".join(c.SCENARIO_TITLES[s] for s in table.scenarios) + " |"
     rule = "|---|" + "---:|" * len(table.scenarios)
     lines = [f"#### {title}: ratio to the raw callable (median over slices)", "", head, rule]
     for entry in table.entries:
@@ -171,7 +156,7 @@ def render_table(table: Table, title: str) -> str:
         for scenario in table.scenarios:
             cell = table.cells.get((entry.key, scenario))
             if cell is not None and cell.run is None:
-                reasons.append(f"- n/a {entry.label}, {SCENARIO_TITLES[scenario]}: {cell.reason}")
+                reasons.append(f"- n/a {entry.label}, {c.SCENARIO_TITLES[scenario]}: {cell.reason}")
     if reasons:
         lines += ["", *reasons]
     lines += ["", pay_for_what_you_use(table)]

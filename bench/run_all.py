@@ -1,6 +1,6 @@
-"""``make bench``: run bench/inprocess.py, bench/servers.py, bench/memory.py, bench/channels.py
-and bench/speedups.py, and write bench/RESULTS.md with the machine, the library versions, the date
-and their tables.
+"""``make bench``: run bench/inprocess.py, bench/instructions.py, bench/servers.py,
+bench/memory.py, bench/channels.py and bench/speedups.py, and write bench/RESULTS.md with the
+machine, the library versions, the date and their tables.
 
     python bench/run_all.py [--output bench/RESULTS.md] [--quick]
 """
@@ -96,6 +96,11 @@ def main() -> int:
     load_before = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         inprocess = run("inprocess.py", quick, os.path.join(tmp, "inprocess.md"))
+        instructions = run(
+            "instructions.py",
+            ["--scenarios", "hello", "--requests", "50"] if args.quick else [],
+            os.path.join(tmp, "instructions.md"),
+        )
         servers = run(
             "servers.py", ["--duration", "1"] if args.quick else [], os.path.join(tmp, "s.md")
         )
@@ -112,6 +117,9 @@ def main() -> int:
             "## In-process (bench/inprocess.py)",
             "",
             inprocess,
+            "## Instructions per request (bench/instructions.py)",
+            "",
+            instructions,
             "## Real servers (bench/servers.py)",
             "",
             servers,

@@ -37,3 +37,36 @@ def test_inprocess_quick_erlen_and_raw() -> None:
     assert "| raw WSGI callable | 1.00x |" in out.stdout
     assert "| erlen (def views) |" in out.stdout
     assert "| erlen (async def views) |" in out.stdout
+
+
+def test_instructions_counts_erlen_against_raw() -> None:
+    """bench/instructions.py counts a request's instructions under valgrind (installed by
+    ``make test``): erlen's hello executes more of them than the raw callable's."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "bench", "instructions.py"),
+            "--scenarios",
+            "hello",
+            "--apps",
+            "raw,erlen",
+            "--interfaces",
+            "wsgi",
+            "--requests",
+            "50",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    rows = dict(
+        line.strip("| ").split(" | ")
+        for line in out.stdout.splitlines()
+        if "callable |" in line or "erlen (def views) |" in line
+    )
+    raw, erlen = rows["raw WSGI callable"], rows["erlen (def views)"]
+    assert raw.endswith("(1.00x)"), out.stdout
+    ratio = float(erlen.rpartition("(")[2].rstrip("x)"))
+    assert ratio > 1.5, out.stdout  # the framework adds work to the raw callable's

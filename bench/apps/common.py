@@ -23,6 +23,21 @@ SCENARIOS = (
     "stream",
     "ws",
 )
+#: Their column titles.
+SCENARIO_TITLES = {
+    "hello": "hello",
+    "param": "param JSON",
+    "routes50": "50 routes",
+    "json": "JSON echo",
+    "form": "form",
+    "upload": "upload 1 MiB",
+    "template": "template",
+    "session": "session",
+    "404": "404",
+    "hooks": "hooks",
+    "stream": "stream 1k",
+    "ws": "WS echo",
+}
 
 HELLO = "Hello, World!"
 USER_ID = 42
