@@ -85,20 +85,33 @@ class RequestHeaders(_NoRaiseOnMiss):
         return decoded
 
     def _find(self, key: str) -> str | None:
-        wanted = key.lower()
-        if self._decoded is None and wanted.isascii():
-            # An ASGI server's names are lower case; another one matches when its bytes
-            # lower-cased do: a name of another length, or with a byte over 127, cannot
-            # (no latin-1 letter lower-cases to ASCII).
-            encoded = wanted.encode()
-            size = len(encoded)
-            for name, value in self._raw:
-                if name == encoded or (len(name) == size and name.lower() == encoded):
+        encoded = _ascii_names.get(key)
+        if encoded is None:
+            encoded = _ascii_name(key)
+        if self._decoded is None and encoded:
+            # An ASGI server's names are lower case (then an equal name is the match); another
+            # one matches when its bytes lower-cased do: no latin-1 letter over 127
+            # lower-cases to ASCII.
+            raw = self._raw
+            lower_case = self._lower_case
+            if lower_case is None:
+                lower_case = self._lower_case = _lower_case(raw)
+            if lower_case:
+                for name, value in raw:
+                    if name == encoded:
+                        return value.decode("latin-1")
+                return None
+            for name, value in raw:
+                if name.lower() == encoded:
                     return value.decode("latin-1")
             return None
         # (decoded: werkzeug's methods may have changed the pairs since; a lower-cased name
         # that is not ASCII may also be longer: "İ" is "i̇")
+        wanted = key.lower()
         return next((value for name, value in self._list if name.lower() == wanted), None)
+
+    #: Whether every name came lower case (found on the first lookup by name).
+    _lower_case: bool | None = None
 
     def __getitem__(self, key: t.Any) -> t.Any:
         if isinstance(key, str):
@@ -113,6 +126,26 @@ class RequestHeaders(_NoRaiseOnMiss):
     def copy(self) -> Headers:  # type: ignore[override]  # (upstream's class, not ours)
         """A copy, as werkzeug's ``Headers`` of the decoded pairs gives: a ``Headers``."""
         return Headers(self._list)
+
+
+def _lower_case(raw: list[tuple[bytes, bytes]]) -> bool:
+    for name, _value in raw:  # noqa: SIM110 (a loop: all() of a generator costs more)
+        if not name.islower() and name.lower() != name:  # (b"1": no letter, not islower)
+            return False
+    return True
+
+
+# Lookup keys (header names asked for) as lower-case ASCII bytes, b"" when not ASCII: the
+# names asked for repeat, from request to request.
+_ascii_names: dict[str, bytes] = {}
+
+
+def _ascii_name(key: str) -> bytes:
+    wanted = key.lower()
+    encoded = wanted.encode() if wanted.isascii() else b""
+    if len(_ascii_names) < 1000:  # keep the first 1,000 names
+        _ascii_names[key] = encoded
+    return encoded
 
 
 def decoded_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
