@@ -121,6 +121,7 @@ def test_any_scope_headers_answer_as_werkzeugs(
     for key in keys:
         assert undecoded.get(key) == theirs.get(key)
         assert (key in undecoded) == (key in theirs)
+        assert undecoded.getlist(key) == theirs.getlist(key)
     _same_lookups(ours, theirs, keys)
     if pairs:  # by position, a slice and a copy: werkzeug's own
         assert ours[0] == theirs[0] and ours[-1:] == theirs[-1:]
@@ -171,6 +172,19 @@ def test_header_list_functions_do_what_the_public_api_does(
     theirs.clear()
     theirs.extend(added)
     assert header_pairs(ours) == list(theirs)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [(b"cookie", b"a=1"), (b"host", b"h"), (b"cookie", b"b=2")],  # HTTP/2: a line each
+        [(b"Cookie", b"a=1"), (b"host", b"h"), (b"cookie", b"b=2")],  # a name not lower case
+    ],
+)
+def test_every_line_of_a_repeated_header(raw: list[tuple[bytes, bytes]]) -> None:
+    ours, theirs = RequestHeaders(raw), decoded_headers(raw)
+    assert ours.getlist("Cookie") == theirs.getlist("Cookie") == ["a=1", "b=2"]
+    assert ours.get("cookie") == "a=1"
 
 
 def test_request_headers_keep_a_value_werkzeug_refuses() -> None:

@@ -2,7 +2,7 @@
 response headers set without lower-casing every name, and werkzeug's list of header pairs.
 
 Upstream: werkzeug's ``Headers`` of the pairs decoded (:func:`decoded_headers`), its
-``get``, ``__contains__`` and ``__getitem__`` (for :class:`RequestHeaders`);
+``get``, ``__contains__``, ``__getitem__`` and ``getlist`` (for :class:`RequestHeaders`);
 ``EnvironHeaders.get``, ``__contains__`` and ``getlist`` (for :class:`WSGIRequestHeaders`);
 ``Headers.set`` (for :class:`ResponseHeaders`).
 werkzeug answers ``get`` and ``in`` by raising and catching a ``KeyError`` when the header is
@@ -95,7 +95,7 @@ class RequestHeaders(_NoRaiseOnMiss):
             raw = self._raw
             lower_case = self._lower_case
             if lower_case is None:
-                lower_case = self._lower_case = _lower_case(raw)
+                lower_case = self._names_lower_case()
             if lower_case:
                 for name, value in raw:
                     if name == encoded:
@@ -112,6 +112,26 @@ class RequestHeaders(_NoRaiseOnMiss):
 
     #: Whether every name came lower case (found on the first lookup by name).
     _lower_case: bool | None = None
+
+    def _names_lower_case(self) -> bool:
+        lower_case = self._lower_case = _lower_case(self._raw)
+        return lower_case
+
+    def getlist(self, key: t.Any, type: t.Any = None) -> list[t.Any]:
+        # werkzeug's decodes every pair (request.cookies reads the Cookie lines this way).
+        if type is not None or self._decoded is not None or not isinstance(key, str):
+            return super().getlist(key, type)
+        encoded = _ascii_names.get(key)
+        if encoded is None:
+            encoded = _ascii_name(key)
+        if not encoded:
+            return super().getlist(key)
+        lower_case = self._lower_case
+        if lower_case is None:
+            lower_case = self._names_lower_case()
+        if lower_case:
+            return [value.decode("latin-1") for name, value in self._raw if name == encoded]
+        return [value.decode("latin-1") for name, value in self._raw if name.lower() == encoded]
 
     def __getitem__(self, key: t.Any) -> t.Any:
         if isinstance(key, str):
