@@ -35,8 +35,8 @@ SPEEDUPS = "erlen._speedups"
 #: The layers, from the bottom up, by the top-level name under ``erlen`` ("" is the package).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("_speedups",),
-    ("typing", "globals", "background_loop", "concurrency", "handoff", "config", "signals",
-     "logging"),
+    ("typing", "globals", "background_loop", "concurrency", "workers", "handoff", "config",
+     "signals", "logging"),
     ("wrappers", "response_headers", "formparser", "routing", "responses", "files", "sse",
      "websockets"),
     ("ctx", "sessions", "flashing", "json", "templating", "security", "urls", "errors",

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import CoroutineType
 
 from .globals import _cv_app
+from .workers import worker_threads
 
 T = t.TypeVar("T")
 
@@ -45,9 +46,6 @@ class Invoker(t.Protocol):
         self, func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
     ) -> Awaitable[t.Any]: ...
 
-
-#: Threads in the pool that runs sync views and hooks under an ASGI server.
-WORKER_THREADS = 40
 
 _async_callables: dict[t.Any, bool] = {}
 
@@ -155,25 +153,12 @@ async def call_blocking(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t
     return result
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _worker_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        with _pool_lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="erlen-worker")
-    return _pool
-
-
 async def run_in_worker(func: Callable[..., T], /, *args: t.Any, **kwargs: t.Any) -> T:
     """Run a sync function in the worker pool with a copy of the current context."""
-    loop = asyncio.get_running_loop()
-    ctx = contextvars.copy_context()
-    call = functools.partial(ctx.run, func, *args, **kwargs)
-    return await loop.run_in_executor(_worker_pool(), call)
+    context = contextvars.copy_context()
+    if kwargs:
+        return await worker_threads.submit(context, functools.partial(func, **kwargs), *args)
+    return await worker_threads.submit(context, func, *args)
 
 
 def run_in_context(
@@ -182,7 +167,7 @@ def run_in_context(
     """Run a sync function in the worker pool inside ``context`` itself, not a copy: the worker
     calls of one request share what they set (the request context pushed by the first is
     popped by the last)."""
-    return asyncio.get_running_loop().run_in_executor(_worker_pool(), context.run, func, *args)
+    return worker_threads.submit(context, func, *args)
 
 
 async def call_awaiting(func: Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
