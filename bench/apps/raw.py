@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
+
+from erlen.workers import WorkerThreads
 
 from . import common as c
 
@@ -105,10 +108,12 @@ def build_wsgi(scenario: str) -> t.Any:
     return app
 
 
-def build_asgi(scenario: str, round_trip: bool = False) -> t.Any:
+def build_asgi(scenario: str, round_trip: str | None = None) -> t.Any:
     """The raw ASGI callable; with ``round_trip``, it also makes one call of a no-op in a worker
-    thread per request (``loop.run_in_executor``): the floor of any ``def`` view under ASGI."""
-    pool = ThreadPoolExecutor(4) if round_trip else None
+    thread per request: through ``loop.run_in_executor`` (``"executor"``), or erlen's worker
+    threads (``"erlen"``, what a ``def`` view's request costs at least under ASGI)."""
+    pool = ThreadPoolExecutor(4) if round_trip == "executor" else None
+    workers = WorkerThreads(4, "raw-worker") if round_trip == "erlen" else None
 
     async def app(scope: dict[str, t.Any], receive: t.Any, send: t.Any) -> None:
         kind = scope["type"]
@@ -130,6 +135,8 @@ def build_asgi(scenario: str, round_trip: bool = False) -> t.Any:
         body = b"".join(parts)
         if pool is not None:
             await asyncio.get_running_loop().run_in_executor(pool, int)
+        elif workers is not None:
+            await workers.submit(contextvars.copy_context(), int)
         status, out, data = handle(scenario, scope["method"], scope["path"], headers, body)
         await send(
             {
@@ -163,7 +170,7 @@ async def _echo(receive: t.Any, send: t.Any) -> None:
             return
 
 
-def build(scenario: str, interface: str, round_trip: bool = False) -> t.Any:
+def build(scenario: str, interface: str, round_trip: str | None = None) -> t.Any:
     if scenario == "ws" and interface == "wsgi":
         raise c.NotSupported("WSGI has no WebSockets")
     return build_wsgi(scenario) if interface == "wsgi" else build_asgi(scenario, round_trip)

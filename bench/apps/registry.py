@@ -74,8 +74,16 @@ def asgi_entries() -> list[Entry]:
         ),
         Entry(
             "raw-round-trip",
-            "raw ASGI callable + one worker round trip (the floor of def views; info)",
-            functools.partial(raw.build, interface="asgi", round_trip=True),
+            "raw ASGI callable + one run_in_executor round trip (info)",
+            functools.partial(raw.build, interface="asgi", round_trip="executor"),
+            "info",
+            ("hello",),
+        ),
+        Entry(
+            "raw-erlen-workers",
+            "raw ASGI callable + one round trip through erlen's worker threads (the floor of"
+            " def views; info)",
+            functools.partial(raw.build, interface="asgi", round_trip="erlen"),
             "info",
             ("hello",),
         ),
