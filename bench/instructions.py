@@ -34,7 +34,7 @@ from apps import registry  # noqa: E402
 DEFAULT_SCENARIOS = ("hello", "param", "routes50", "json", "form", "session", "404", "hooks")
 DEFAULT_APPS = {
     "wsgi": ("raw", "erlen", "bottle", "falcon"),
-    "asgi": ("raw", "erlen", "starlette", "falcon"),
+    "asgi": ("raw", "erlen", "erlen-def", "starlette", "falcon"),
 }
 WARM_UP = 200
 _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
