@@ -1,8 +1,8 @@
 """Instructions per request, counted by valgrind: the in-process scenarios of bench/inprocess.py
-without the noise of timing.
+with a small part of the noise of timing.
 
 A shared or virtual machine's speed drifts by tens of percent between runs; the number of CPU
-instructions a request executes does not (runs agree within about 0.5 %). Each figure comes from
+instructions a request executes does not (runs agree within about 2 %). Each figure comes from
 two runs of a child process under ``valgrind --tool=cachegrind`` that build the app, check its
 answer, warm it up, and then make no request or ``--requests`` more: the difference of their
 instruction counts, divided by that number. Instructions are not time (cache misses, branch
@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             figures = dict(zip(jobs, results, strict=True))
         parts = [
             f"Instructions per request: valgrind (cachegrind) over {args.requests} requests"
-            f" after {WARM_UP} to warm up, Python {sys.version.split()[0]}; deterministic"
-            " (runs agree within about 0.5 %), not time.",
+            f" after {WARM_UP} to warm up, Python {sys.version.split()[0]}; counted, not timed:"
+            " runs agree within about 2 %.",
             "",
         ]
         for interface, apps in plan.items():
