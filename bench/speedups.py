@@ -29,7 +29,9 @@ from werkzeug.local import LocalProxy
 from werkzeug.routing import Map, Rule
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.test import encode_multipart
+from werkzeug.utils import cached_property
 
+from erlen._speedups.cached_attribute import plain_cached_properties
 from erlen._speedups.cookies import CookieFormat
 from erlen._speedups.forms import MultipartParser, parse_urlencoded
 from erlen._speedups.headers import (
@@ -138,6 +140,18 @@ def _pairs() -> list[tuple[str, Timed, Timed]]:
         headers._list = list(response_pairs)  # (as trusted_headers makes them)
         headers["X-Hook"] = "1"
 
+    class TheirCached:
+        @cached_property
+        def form(self) -> dict[str, str]:
+            return {"name": "Ada"}
+
+    class OurCached(TheirCached):
+        pass
+
+    plain_cached_properties(OurCached)
+    our_cached, their_cached = OurCached(), TheirCached()
+    assert our_cached.form == their_cached.form  # computed once: later reads find it
+
     document = {"id": 42, "name": "user 42", "tags": ["a", "b"]}
     json_settings = (DefaultJSONProvider.default, True, True)
     ours_json, their_json = fast_encoder(*json_settings), upstream_encoder(*json_settings)
@@ -164,6 +178,8 @@ def _pairs() -> list[tuple[str, Timed, Timed]]:
         ("a small JSON response body", lambda: ours_json(document), lambda: their_json(document)),
         ("a header set on a response of 7", lambda: set_header(ResponseHeaders),
          lambda: set_header(Headers)),
+        ("a cached request attribute read again (request.form)", lambda: our_cached.form,
+         lambda: their_cached.form),
     ]  # fmt: skip
 
 
