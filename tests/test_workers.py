@@ -153,6 +153,27 @@ def test_stop_ends_every_thread() -> None:
     assert not any(thread.is_alive() for thread in threads)
 
 
+def test_stop_waits_no_longer_than_its_timeout_for_busy_threads() -> None:
+    """Stopping at exit does not wait for calls that do not end (a stuck view): it returns
+    with the threads still busy, and they end once their calls do."""
+    pool = WorkerThreads(2, "busy-worker")
+    release = threading.Event()
+
+    async def main() -> None:
+        for _ in range(2):
+            pool.submit(contextvars.copy_context(), release.wait, WAIT)
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    threads = [t for t in threading.enumerate() if t.name.startswith("busy-worker_")]
+    pool.stop(timeout=0.2)
+    assert len(threads) == 2 and all(thread.is_alive() for thread in threads)
+    release.set()
+    for thread in threads:
+        thread.join(WAIT)
+        assert not thread.is_alive()
+
+
 def test_a_forked_child_starts_threads_of_its_own() -> None:
     """After ``fork`` the parent's threads are not in the child: the pool forgets them."""
     pool = WorkerThreads(1, "forked-worker")

@@ -22,6 +22,7 @@ import contextvars
 import os
 import queue
 import threading
+import time
 import typing as t
 from collections.abc import Callable
 
@@ -93,14 +94,16 @@ class WorkerThreads:
             del call, loop, future, context, func, args, outcome  # (nothing kept while idle)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Let every thread finish its call and end (at interpreter exit)."""
+        """Let every thread finish its call and end (at interpreter exit), waiting at most
+        ``timeout`` seconds in all."""
         with self._lock:
             threads, self._threads = self._threads, []
             self._idle = 0
         for _thread in threads:
             self._calls.put(None)
+        deadline = time.monotonic() + timeout
         for thread in threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _forget_threads(self) -> None:
         """In a child process after ``fork``: the parent's threads are not there."""
