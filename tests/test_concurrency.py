@@ -14,6 +14,7 @@ from erlen import Erlen, g, request
 from erlen.background_loop import background_loop
 from erlen.concurrency import is_async_callable
 from erlen.testing import AsyncClient, ErlenClient
+from erlen.workers import WORKER_THREADS
 
 # --- WSGI path: async views on the thread's own loop ---------------------------------------------
 
@@ -179,6 +180,35 @@ def test_asgi_sync_views_do_not_block_the_loop(app: Erlen) -> None:
     blocked_json, released = asyncio.run(asyncio.wait_for(main(), timeout=20))
     assert released == b"released"
     assert blocked_json == {"released": True}
+
+
+def test_asgi_more_blocked_sync_views_than_worker_threads_all_finish(app: Erlen) -> None:
+    """Sync views beyond the worker threads' limit wait for a thread, then run: none is lost
+    and no thread beyond the limit is made."""
+    release = threading.Event()
+    threads: set[str] = set()
+    blocked = WORKER_THREADS + 20
+
+    @app.route("/block/<int:n>")
+    def block(n: int) -> dict[str, t.Any]:
+        threads.add(threading.current_thread().name)
+        return {"n": n, "released": release.wait(timeout=10)}
+
+    @app.route("/release")
+    async def do_release() -> str:
+        release.set()
+        return "released"
+
+    async def main() -> list[t.Any]:
+        client = AsyncClient(app)
+        waiting = [asyncio.ensure_future(client.get(f"/block/{n}")) for n in range(blocked)]
+        await asyncio.sleep(0.2)
+        await client.get("/release")
+        return [(await request).json for request in waiting]
+
+    answers = asyncio.run(asyncio.wait_for(main(), timeout=30))
+    assert answers == [{"n": n, "released": True} for n in range(blocked)]
+    assert len(threads) <= WORKER_THREADS
 
 
 def test_asgi_sync_generator_runs_off_loop(app: Erlen) -> None:
