@@ -243,6 +243,21 @@ def test_missing_server_library_exits_with_one_line(tmp_path: Path) -> None:
 # --- reload ------------------------------------------------------------------------------------
 
 
+def test_a_sigint_to_the_supervisor_alone_stops_the_child_through_the_lifespan(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C reaches the whole process group; a SIGINT sent to the supervisor alone must stop
+    the child too: it gets SIGTERM after a grace (which leaves the terminal's SIGINT to arrive
+    first), and shuts down through the lifespan."""
+    port = free_port()
+    command = run_script(tmp_path, WS_APP, port, debug=True, reloader_interval=0.2)
+    with serving(command, tmp_path) as server:
+        assert server.get(f"http://{HOST}:{port}/", time.monotonic() + 15)[1] == "VERSION started"
+        os.kill(server.process.pid, signal.SIGINT)  # not the group
+        assert server.process.wait(timeout=STARTUP_TIMEOUT) == 0
+    assert server.output.count("after_serving ran") == 1
+
+
 def test_reload_serves_the_changed_source(tmp_path: Path) -> None:
     port = free_port()
     command = run_script(tmp_path, WS_APP, port, debug=True, reloader_interval=0.2)

@@ -29,6 +29,9 @@ SOCKET_ENV = "ERLEN_SERVER_FD"
 RESTART_CODE = 3
 #: How long a stopping supervisor waits for its child before killing it.
 STOP_TIMEOUT = 10.0
+#: After a SIGINT, how long the supervisor leaves its child to the terminal's own SIGINT before
+#: sending SIGTERM (for a SIGINT that reached the supervisor alone).
+SIGINT_GRACE = 0.5
 
 
 def is_running_from_reloader() -> bool:
@@ -72,21 +75,23 @@ def supervise(host: str, port: int, interval: float, scheme: str) -> None:
     sock.set_inheritable(True)
     env = {**os.environ, RELOADER_ENV: "1", SOCKET_ENV: str(sock.fileno())}
     command = [sys.executable, *sys.orig_argv[1:]]
-    state: dict[str, t.Any] = {"child": None, "stopping": None}
+    state: dict[str, t.Any] = {"child": None, "stopping": None, "terminated": False}
 
     def stop(signum: int, frame: t.Any) -> None:
         # SIGTERM, not SIGINT: the terminal's Ctrl-C reaches the child too, and uvicorn takes
-        # a second SIGINT as "exit now", skipping the lifespan shutdown.
+        # a second SIGINT as "exit now", skipping the lifespan shutdown. After a SIGINT, not at
+        # once: uvicorn takes a SIGINT that comes after a SIGTERM as that second one too, so
+        # the terminal's must arrive first (_wait sends SIGTERM once the grace is over).
         state["stopping"] = state["stopping"] or time.monotonic()
-        child = state["child"]
-        if child is not None and child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        if signum != signal.SIGINT:
+            _terminate(state)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     print(f" * Restarting with erlen's reloader (every {interval:g}s)", file=sys.stderr)
     try:
         while True:
             child = state["child"] = subprocess.Popen(command, env=env, pass_fds=(sock.fileno(),))
+            state["terminated"] = False
             code = _wait(child, state)
             if code != RESTART_CODE or state["stopping"]:
                 break
@@ -98,12 +103,21 @@ def supervise(host: str, port: int, interval: float, scheme: str) -> None:
         raise SystemExit(code)
 
 
+def _terminate(state: dict[str, t.Any]) -> None:
+    child = state["child"]
+    if child is not None and child.poll() is None and not state["terminated"]:
+        state["terminated"] = True
+        child.send_signal(signal.SIGTERM)
+
+
 def _wait(child: subprocess.Popen[bytes], state: dict[str, t.Any]) -> int:
     while True:
         try:
-            return child.wait(timeout=0.2)
+            return child.wait(timeout=0.1)
         except subprocess.TimeoutExpired:
             stopping = state["stopping"]
+            if stopping and time.monotonic() - stopping > SIGINT_GRACE:
+                _terminate(state)
             if stopping and time.monotonic() - stopping > STOP_TIMEOUT:
                 child.kill()
 
