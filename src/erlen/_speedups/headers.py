@@ -85,23 +85,14 @@ class RequestHeaders(_NoRaiseOnMiss):
         return decoded
 
     def _find(self, key: str) -> str | None:
-        encoded = _ascii_names.get(key)
-        if encoded is None:
-            encoded = _ascii_name(key)
-        if self._decoded is None and encoded:
-            # An ASGI server's names are lower case (then an equal name is the match); another
-            # one matches when its bytes lower-cased do: no latin-1 letter over 127
-            # lower-cases to ASCII.
-            raw = self._raw
-            lower_case = self._lower_case
-            if lower_case is None:
-                lower_case = self._names_lower_case()
-            if lower_case:
-                for name, value in raw:
+        encoded = self._raw_name(key)
+        if encoded:
+            if self._lower_case:  # (the common case: then an equal name is the match)
+                for name, value in self._raw:
                     if name == encoded:
                         return value.decode("latin-1")
                 return None
-            for name, value in raw:
+            for name, value in self._raw:
                 if name.lower() == encoded:
                     return value.decode("latin-1")
             return None
@@ -110,28 +101,31 @@ class RequestHeaders(_NoRaiseOnMiss):
         wanted = key.lower()
         return next((value for name, value in self._list if name.lower() == wanted), None)
 
+    def getlist(self, key: t.Any, type: t.Any = None) -> list[t.Any]:
+        # werkzeug's decodes every pair (request.cookies reads the Cookie lines this way).
+        encoded = self._raw_name(key) if type is None and isinstance(key, str) else b""
+        if not encoded:
+            return super().getlist(key, type)
+        if self._lower_case:
+            return [value.decode("latin-1") for name, value in self._raw if name == encoded]
+        return [value.decode("latin-1") for name, value in self._raw if name.lower() == encoded]
+
     #: Whether every name came lower case (found on the first lookup by name).
     _lower_case: bool | None = None
 
-    def _names_lower_case(self) -> bool:
-        lower_case = self._lower_case = _lower_case(self._raw)
-        return lower_case
-
-    def getlist(self, key: t.Any, type: t.Any = None) -> list[t.Any]:
-        # werkzeug's decodes every pair (request.cookies reads the Cookie lines this way).
-        if type is not None or self._decoded is not None or not isinstance(key, str):
-            return super().getlist(key, type)
+    def _raw_name(self, key: str) -> bytes:
+        """``key`` as the lower-case bytes to find among the pairs as they came; ``b""`` when
+        they are decoded already or the key is not ASCII (then werkzeug's way applies). An
+        ASGI server's names are lower case; another name matches when its bytes lower-cased
+        do, since no latin-1 letter over 127 lower-cases to ASCII."""
+        if self._decoded is not None:
+            return b""
         encoded = _ascii_names.get(key)
         if encoded is None:
             encoded = _ascii_name(key)
-        if not encoded:
-            return super().getlist(key)
-        lower_case = self._lower_case
-        if lower_case is None:
-            lower_case = self._names_lower_case()
-        if lower_case:
-            return [value.decode("latin-1") for name, value in self._raw if name == encoded]
-        return [value.decode("latin-1") for name, value in self._raw if name.lower() == encoded]
+        if self._lower_case is None:
+            self._lower_case = _lower_case(self._raw)
+        return encoded
 
     def __getitem__(self, key: t.Any) -> t.Any:
         if isinstance(key, str):
@@ -228,9 +222,7 @@ class ResponseHeaders(Headers):
             raise ValueError("Header values must not contain newline characters.")
         pairs = self._list
         size = len(wanted)
-        index = -1
-        for name, _value in pairs:
-            index += 1
+        for index, (name, _value) in enumerate(pairs):
             if len(name) == size and name.lower() == wanted:
                 pairs[index] = (key, value)  # the first one replaced, the others removed
                 pairs[index + 1 :] = [
