@@ -39,48 +39,34 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict src
 	MYPYPATH=examples/blog $(BIN)/mypy --strict tests
 
-# Installs Debian's chromium when it is missing (as root; otherwise says what to run).
-chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
+# $(call apt_install,PACKAGE,PATH,WHO NEEDS IT): installs Debian's PACKAGE when PATH is missing
+# (as root; otherwise says what to run).
+define apt_install
+	@if [ ! -x $(2) ]; then \
 		if [ "$$(id -u)" -eq 0 ]; then \
-			apt-get update && apt-get install -y --no-install-recommends chromium; \
+			apt-get update && apt-get install -y --no-install-recommends $(1); \
 		else \
-			echo "The browser tests need Debian's chromium at $(CHROMIUM). Install it with" \
-				"'sudo apt-get update && sudo apt-get install -y --no-install-recommends" \
-				"chromium', or run make as root." >&2; \
+			echo "$(3) Debian's $(1) at $(2). Install it with 'sudo apt-get update &&" \
+				"sudo apt-get install -y --no-install-recommends $(1)', or run make as root." >&2; \
 			exit 1; \
 		fi; \
 	fi
+endef
 
-# With the share of erlen's lines the in-process tests run (TOTAL, at the end of the table).
-# Installs Debian's redis-server when missing (the channels tests start one on a free port).
+chromium:
+	$(call apt_install,chromium,$(CHROMIUM),The browser tests need)
+
+# The channels tests start a redis-server on a free port.
 REDIS_SERVER := /usr/bin/redis-server
 redis-server:
-	@if [ ! -x $(REDIS_SERVER) ]; then \
-		if [ "$$(id -u)" -eq 0 ]; then \
-			apt-get update && apt-get install -y --no-install-recommends redis-server; \
-		else \
-			echo "The channels tests need Debian's redis-server at $(REDIS_SERVER). Install it" \
-				"with 'sudo apt-get install -y --no-install-recommends redis-server', or run" \
-				"make as root." >&2; \
-			exit 1; \
-		fi; \
-	fi
+	$(call apt_install,redis-server,$(REDIS_SERVER),The channels tests need)
 
-# Installs Debian's valgrind when missing (bench/instructions.py counts instructions with it).
+# bench/instructions.py counts instructions with valgrind (and its test in tests/test_bench.py).
 VALGRIND := /usr/bin/valgrind
 valgrind:
-	@if [ ! -x $(VALGRIND) ]; then \
-		if [ "$$(id -u)" -eq 0 ]; then \
-			apt-get update && apt-get install -y --no-install-recommends valgrind; \
-		else \
-			echo "bench/instructions.py needs Debian's valgrind at $(VALGRIND). Install it" \
-				"with 'sudo apt-get install -y --no-install-recommends valgrind', or run" \
-				"make as root." >&2; \
-			exit 1; \
-		fi; \
-	fi
+	$(call apt_install,valgrind,$(VALGRIND),bench/instructions.py needs)
 
+# With the share of erlen's lines the in-process tests run (TOTAL, at the end of the table).
 pytest: $(BIN)/.installed chromium redis-server valgrind
 	$(BIN)/pytest -q --cov --cov-report=term
 

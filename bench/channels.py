@@ -29,6 +29,7 @@ from pathlib import Path
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
+import report  # noqa: E402
 from support.redis_server import RedisServer  # noqa: E402
 
 from erlen import Erlen  # noqa: E402
@@ -181,10 +182,7 @@ def main() -> int:
         "|---|---:|---:|---:|",
         *(f"| {name} | {rate:,.0f} | {p50:,.0f} | {p99:,.0f} |" for name, rate, p50, p99 in rows),
     ]
-    table = "\n".join(lines)
-    print(table)
-    if args.markdown:
-        Path(args.markdown).write_text(table + "\n", encoding="utf-8")
+    report.emit("\n".join(lines), args.markdown)
     return 0
 
 

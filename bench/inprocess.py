@@ -32,6 +32,7 @@ import typing as t
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness
+import report
 from apps import common as c
 from apps import registry
 
@@ -314,11 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         parts.append(render_table(table, titles[table.interface]))
     if not args.no_import_time:
         parts.append(import_times(args.import_runs))
-    text = "\n".join(parts).rstrip() + "\n"
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as file:
-            file.write(text)
+    report.emit("\n".join(parts), args.markdown)
     return 0
 
 

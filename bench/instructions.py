@@ -28,6 +28,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import report  # noqa: E402
 from apps import common as c  # noqa: E402
 from apps import registry  # noqa: E402
 
@@ -151,10 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         for interface, apps in plan.items():
             parts.append(render(interface, scenarios, apps, figures))
         text = "\n".join(parts)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as file:
-            file.write(text)
+    report.emit(text, args.markdown)
     return 0
 
 

@@ -15,6 +15,8 @@ import os
 import subprocess
 import sys
 
+import report
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 WORKER = r"""
@@ -101,11 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             *rows,
         ]
     )
-    text += "\n"
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as file:
-            file.write(text)
+    report.emit(text, args.markdown)
     return 0
 
 

@@ -37,6 +37,7 @@ import typing as t
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import report  # noqa: E402
 from apps import common as c  # noqa: E402
 from apps.registry import version  # noqa: E402
 
@@ -412,11 +413,7 @@ def main(argv: list[str] | None = None) -> int:
                 f" rounds: {spread}{'; ' + note if note else ''} |"
             )
         lines.append("")
-    text = "\n".join(lines).rstrip() + "\n"
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as file:
-            file.write(text)
+    report.emit("\n".join(lines), args.markdown)
     return 0
 
 

@@ -20,6 +20,7 @@ import timeit
 import typing as t
 from datetime import datetime, timezone
 
+import report
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import Environment, Template
 from werkzeug.datastructures import EnvironHeaders, FileStorage, Headers, MultiDict
@@ -267,10 +268,7 @@ def main() -> int:
             *form_rows(args.quick),
         ]
     )
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as file:
-            file.write(text + "\n")
+    report.emit(text, args.markdown)
     return 0
 
 

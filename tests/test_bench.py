@@ -1,5 +1,6 @@
 """Smoke test of the benchmark suite: bench/inprocess.py runs, checks the apps' answers and
-prints a table. No timing is asserted (CI machines vary); peers need not be installed."""
+prints a table; bench/instructions.py counts. No timing is asserted (CI machines vary); peers
+need not be installed."""
 
 from __future__ import annotations
 
@@ -10,24 +11,25 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_inprocess_quick_erlen_and_raw() -> None:
+def _bench(script: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``bench/<script>`` with ``args``; it must succeed."""
     out = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(ROOT, "bench", "inprocess.py"),
-            "--quick",
-            "--scenarios",
-            "hello,param",
-            "--apps",
-            "raw,erlen",
-            "--no-import-time",
-        ],
+        [sys.executable, os.path.join(ROOT, "bench", script), *args],
         capture_output=True,
         text=True,
-        timeout=20,
+        timeout=timeout,
         check=False,
     )
     assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_inprocess_quick_erlen_and_raw() -> None:
+    out = _bench(
+        "inprocess.py",
+        *("--quick", "--scenarios", "hello,param", "--apps", "raw,erlen", "--no-import-time"),
+        timeout=20,
+    )
     for line in ("wsgi raw WSGI callable", "wsgi erlen (def views)", "asgi raw ASGI callable"):
         for scenario in ("hello", "param"):
             assert f"verified {line} {scenario}: OK" in out.stderr
@@ -42,25 +44,12 @@ def test_inprocess_quick_erlen_and_raw() -> None:
 def test_instructions_counts_erlen_against_raw() -> None:
     """bench/instructions.py counts a request's instructions under valgrind (installed by
     ``make test``): erlen's hello executes more of them than the raw callable's."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(ROOT, "bench", "instructions.py"),
-            "--scenarios",
-            "hello",
-            "--apps",
-            "raw,erlen",
-            "--interfaces",
-            "wsgi",
-            "--requests",
-            "50",
-        ],
-        capture_output=True,
-        text=True,
+    out = _bench(
+        "instructions.py",
+        *("--scenarios", "hello", "--apps", "raw,erlen", "--interfaces", "wsgi"),
+        *("--requests", "50"),
         timeout=120,
-        check=False,
     )
-    assert out.returncode == 0, out.stderr
     rows = dict(
         line.strip("| ").split(" | ")
         for line in out.stdout.splitlines()
