@@ -34,8 +34,8 @@ from apps import registry  # noqa: E402
 
 DEFAULT_SCENARIOS = ("hello", "param", "routes50", "json", "form", "session", "404", "hooks")
 DEFAULT_APPS = {
-    "wsgi": ("raw", "erlen", "bottle", "falcon"),
-    "asgi": ("raw", "erlen", "erlen-def", "starlette", "falcon"),
+    "wsgi": ("raw", "erlen", "erlen-lean", "bottle", "falcon"),
+    "asgi": ("raw", "erlen", "erlen-lean", "erlen-def", "starlette", "falcon"),
 }
 WARM_UP = 200
 _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")

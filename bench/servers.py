@@ -136,6 +136,7 @@ def servers() -> list[Server]:
                 ("Falcon", "falcon_wsgi"),
                 ("Bottle", "bottle_wsgi"),
                 ("Flask", "flask_wsgi"),
+                ("erlen, SECURITY_HEADERS = {} (info)", "erlen_bare_wsgi"),
             ],
         ),
         Server(

@@ -41,10 +41,20 @@ def _variant_entries(async_views: bool) -> list[Entry]:
     ]
 
 
+def _lean_entry(async_views: bool) -> Entry:
+    return Entry(
+        "erlen-lean",
+        "erlen without its security defaults and sorted JSON keys (info)",
+        functools.partial(flasklike.build_lean, async_views=async_views),
+        "info",
+    )
+
+
 def wsgi_entries() -> list[Entry]:
     return [
         Entry("raw", "raw WSGI callable", functools.partial(raw.build, interface="wsgi"), "floor"),
         Entry("erlen", "erlen (def views)", functools.partial(flasklike.build, "erlen"), "erlen"),
+        _lean_entry(async_views=False),
         Entry(
             "flask",
             f"Flask {version('flask')}",
@@ -66,6 +76,7 @@ def asgi_entries() -> list[Entry]:
             functools.partial(flasklike.build, "erlen", async_views=True),
             "erlen",
         ),
+        _lean_entry(async_views=True),
         Entry(
             "erlen-def",
             "erlen (def views, worker thread; info)",

@@ -16,6 +16,7 @@ BUILDERS: dict[str, t.Callable[[], t.Any]] = {
     "erlen_bare_asgi": lambda: _without_security_headers(
         flasklike.build("erlen", "hello", async_views=True)
     ),
+    "erlen_bare_wsgi": lambda: _without_security_headers(flasklike.build("erlen", "hello")),
     "flask_wsgi": lambda: flasklike.build("flask", "hello"),
     "bottle_wsgi": lambda: bottle_app.build("hello"),
     "falcon_wsgi": lambda: falcon_app.build_wsgi("hello"),
@@ -29,7 +30,7 @@ BUILDERS: dict[str, t.Callable[[], t.Any]] = {
 
 def _without_security_headers(app: t.Any) -> t.Any:
     """erlen with no default security headers: what they cost where a server handles each
-    response header in Python (uvicorn)."""
+    response header in Python (uvicorn), or converts each for its own (granian)."""
     app.config["SECURITY_HEADERS"] = {}
     return app
 
