@@ -9,6 +9,7 @@ import typing as t
 
 import pytest
 from support.asgi_scopes import http_scope
+from werkzeug.test import EnvironBuilder
 
 from erlen import Erlen, abort, request
 from erlen.testing import ErlenClient
@@ -57,6 +58,24 @@ def test_content_type_and_length_count_as_fields(screened: Erlen, client: ErlenC
     assert ok.text == f"{HEADER_LIMIT} fields"
     refused = client.post("/", headers={**at_limit, "X-A": "1"}, data=b"x", content_type="x/y")
     assert refused.status_code == 431
+
+
+def test_empty_content_type_and_length_in_a_wsgi_environ_are_no_fields(screened: Erlen) -> None:
+    # (A WSGI server may set both keys empty for a request without them.)
+    statuses: list[str] = []
+
+    def status_of(extra: int) -> str:
+        environ = EnvironBuilder("/").get_environ()
+        for key in [key for key in environ if key.startswith("HTTP_")]:
+            del environ[key]
+        environ.update({f"HTTP_X_FIELD_{index}": "v" for index in range(extra)})
+        environ.update(CONTENT_TYPE="", CONTENT_LENGTH="")
+        body = screened(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        b"".join(body)
+        return statuses[-1]
+
+    assert status_of(HEADER_LIMIT).startswith("200")
+    assert status_of(HEADER_LIMIT + 1).startswith("431")
 
 
 def test_header_size_limit(screened: Erlen, client: ErlenClient) -> None:

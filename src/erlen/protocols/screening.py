@@ -121,14 +121,16 @@ def screen_environ(config: Config, environ: WSGIEnvironment) -> HTTPException | 
     count_limit = config["MAX_HEADER_COUNT"]
     size_limit = config["MAX_HEADER_SIZE"]
     if count_limit or size_limit:
-        values, fields, size, content = _shapes.get(tuple(environ)) or _learn_shape(environ)
-        sent = values(environ)
-        size += sum(map(len, sent))
-        if content:  # CONTENT_TYPE and CONTENT_LENGTH count when not empty
-            fields += sum(map(bool, sent[fields:]))
-        if count_limit and fields > count_limit:
+        values, fields, names = _shapes.get(tuple(environ)) or _learn_shape(environ)
+        sent = values(environ)  # the HTTP_ values, then the CONTENT_ ones
+        # (An empty CONTENT_TYPE or CONTENT_LENGTH is no field: counted only when over.)
+        if (
+            count_limit
+            and len(sent) > count_limit
+            and len(sent) - sent[fields:].count("") > count_limit
+        ):
             return _too_many(count_limit)
-        if size_limit and size > size_limit:
+        if size_limit and names + len("".join(sent)) > size_limit:
             return _too_large(size_limit)
     # A WSGI server joins repeated Content-Length values with a comma: not a number either.
     length = environ.get("CONTENT_LENGTH")
@@ -141,9 +143,9 @@ def screen_environ(config: Config, environ: WSGIEnvironment) -> HTTPException | 
 
 _CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 # What an environ's keys say of its header fields: a getter of their values (the HTTP_ ones,
-# then the CONTENT_ ones), how many HTTP_ ones there are, the bytes of the names, and whether
-# CONTENT_ keys are present (the size counts their names whether or not they are empty).
-_Shape = tuple[t.Callable[["WSGIEnvironment"], tuple[str, ...]], int, int, bool]
+# then the CONTENT_ ones), how many HTTP_ ones there are, and the bytes of the names (the
+# CONTENT_ ones count whether or not they are empty).
+_Shape = tuple[t.Callable[["WSGIEnvironment"], tuple[str, ...]], int, int]
 # By the environ's keys in order: a server builds its environs alike, so requests from one kind
 # of client share an entry, and measuring costs a lookup and a few calls in C instead of a loop
 # in Python over every key.
@@ -156,7 +158,7 @@ def _learn_shape(environ: WSGIEnvironment) -> _Shape:
     content = [key for key in _CONTENT_KEYS if key in environ]
     keys = (*fields, *content)
     names = sum(len(key) - 5 for key in fields) + sum(map(len, content))
-    shape = (_values_getter(keys), len(fields), names, bool(content))
+    shape = (_values_getter(keys), len(fields), names)
     if len(_shapes) >= _MAX_SHAPES:  # many kinds of clients: start afresh
         _shapes.clear()
     _shapes[tuple(environ)] = shape
