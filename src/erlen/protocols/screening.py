@@ -123,7 +123,8 @@ def screen_environ(config: Config, environ: WSGIEnvironment) -> HTTPException | 
     if count_limit or size_limit:
         values, fields, names = _shapes.get(tuple(environ)) or _learn_shape(environ)
         sent = values(environ)  # the HTTP_ values, then the CONTENT_ ones
-        # (An empty CONTENT_TYPE or CONTENT_LENGTH is no field: counted only when over.)
+        # Only past the limit, the exact count: an empty CONTENT_TYPE or CONTENT_LENGTH is no
+        # field (an upper bound decides every other request at no cost).
         if (
             count_limit
             and len(sent) > count_limit
